@@ -1,0 +1,1 @@
+"""Shared by the repository's own suites only; the plugin itself loads by entry point."""

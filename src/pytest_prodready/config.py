@@ -1,0 +1,291 @@
+"""Configuration: TOML in, frozen dataclasses out. All validation and its messages live here.
+
+Sources, first found wins: ``--prodready-config PATH``, ``PRODREADY_CONFIG``,
+``prodready.toml`` at the rootdir, ``[tool.prodready]`` in the rootdir's ``pyproject.toml``.
+Every mistake is a :class:`pytest.UsageError` naming the file, the table, the key, what is
+wrong and the valid choices: a typo must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+__all__ = [
+    "EMBEDDED_TARGETS",
+    "PROTECTED_BY_DEFAULT",
+    "ConfigFile",
+    "Environment",
+    "find_config",
+    "load_config",
+]
+
+EMBEDDED_TARGETS = ("demo", "demo-broken")
+PROTECTED_BY_DEFAULT = frozenset({"prod", "production", "live"})
+DEFAULT_TIMEOUT_S = 10.0
+MAX_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One named deployment: where it lives, how to reach it, what it may be put through."""
+
+    name: str
+    base_url: str | None
+    api_url: str | None = None
+    http_url: str | None = None
+    openapi: str | None = None
+    protected: bool = False
+    ca_bundle: Path | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    pages: tuple[str, ...] = ("/",)
+    secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    embedded: str | None = None
+
+    @property
+    def host(self) -> str | None:
+        """The base URL's host name, lower-cased (None until an embedded target starts)."""
+        return urlsplit(self.base_url).hostname if self.base_url else None
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A parsed configuration file: its path, default environment and environments."""
+
+    path: Path
+    table: str  # "" for prodready.toml, "tool.prodready" for pyproject.toml
+    default_env: str | None
+    envs: Mapping[str, Environment]
+
+    def where(self, *keys: str) -> str:
+        """``[envs.prod]`` style location of a table, for messages."""
+        parts = [p for p in (self.table, *keys) if p]
+        return f"[{'.'.join(parts)}]" if parts else "top level"
+
+
+class _Table:
+    """Reads typed values from one TOML table and remembers which keys were consumed."""
+
+    def __init__(self, source: Path, where: str, data: Mapping[str, Any]) -> None:
+        self.source = source
+        self.where = where
+        self.data = data
+        self._seen: set[str] = set()
+
+    def error(self, key: str, problem: str, fix: str) -> pytest.UsageError:
+        return pytest.UsageError(
+            f"prodready: {self.source}: {self.where} key {key!r} {problem}. {fix}"
+        )
+
+    def _get(self, key: str) -> Any:
+        self._seen.add(key)
+        return self.data.get(key)
+
+    def string(self, key: str, *, required: bool = False) -> str | None:
+        value = self._get(key)
+        if value is None:
+            if required:
+                raise self.error(key, "is missing", f'Add {key} = "..." to {self.where}.')
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, got {value!r}", "Quote it.")
+        return value.strip()
+
+    def url(self, key: str, *, required: bool = False, schemes: tuple[str, ...] = ()) -> str | None:
+        value = self.string(key, required=required)
+        if value is None:
+            return None
+        allowed = schemes or ("http", "https")
+        parts = urlsplit(value)
+        if parts.scheme not in allowed or not parts.hostname:
+            raise self.error(
+                key,
+                f"must be an absolute {' or '.join(allowed)} URL with a host, got {value!r}",
+                f"Write it like {allowed[-1]}://app.example.com.",
+            )
+        return value.rstrip("/")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}", "Use a TOML boolean.")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float, maximum: float) -> float:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(
+                key, f"must be a number, got {value!r}", f"Use e.g. {key} = {default}."
+            )
+        if not minimum < value <= maximum:
+            raise self.error(
+                key,
+                f"must be greater than {minimum:g} and at most {maximum:g}, got {value!r}",
+                f"Use e.g. {key} = {default:g}.",
+            )
+        return float(value)
+
+    def path_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(
+                key, f"must be a list of strings, got {value!r}", 'Use ["/", "/login"].'
+            )
+        for item in value:
+            if not item.startswith("/"):
+                raise self.error(
+                    key,
+                    f"has {item!r}, which is not a path",
+                    "Paths start with '/', e.g. \"/login\".",
+                )
+        return tuple(dict.fromkeys(value))
+
+    def name_map(self, key: str) -> Mapping[str, str]:
+        value = self._get(key)
+        if value is None:
+            return MappingProxyType({})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+        ):
+            raise self.error(
+                key,
+                "must map logical names to environment variable names",
+                'Use secrets = { api_token = "PROD_API_TOKEN" }; never put a value here.',
+            )
+        return MappingProxyType(dict(value))
+
+    def finish(self) -> None:
+        """Refuse keys nobody read: they are typos or settings from a newer version."""
+        unknown = sorted(set(self.data) - self._seen)
+        if unknown:
+            valid = ", ".join(sorted(self._seen))
+            raise pytest.UsageError(
+                f"prodready: {self.source}: {self.where} has unknown key "
+                f"{', '.join(repr(k) for k in unknown)}. Valid keys there: {valid}. "
+                "Fix the spelling or remove the key."
+            )
+
+
+def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
+    where = f"[{'.'.join(p for p in (cfg_table, 'envs', name) if p)}]"
+    if not isinstance(data, dict):
+        raise pytest.UsageError(
+            f"prodready: {source}: {where} must be a table, got {data!r}. "
+            f'Write it as [envs.{name}] with base_url = "https://..." below.'
+        )
+    t = _Table(source, where, data)
+    embedded = t.string("embedded")
+    if embedded is not None and embedded not in EMBEDDED_TARGETS:
+        raise t.error(
+            "embedded",
+            f"is {embedded!r}, which is not an embedded target",
+            f"Valid values: {', '.join(EMBEDDED_TARGETS)}.",
+        )
+    base_url = t.url("base_url", required=embedded is None)
+    if embedded is not None and base_url is not None:
+        raise t.error(
+            "base_url",
+            f"cannot be set on an embedded target ({embedded} picks its own port)",
+            "Remove base_url, or remove embedded to test a deployed app.",
+        )
+    ca_bundle = t.string("ca_bundle")
+    ca_path: Path | None = None
+    if ca_bundle is not None:
+        ca_path = (source.parent / ca_bundle).resolve()
+        if not ca_path.is_file():
+            raise t.error(
+                "ca_bundle", f"points at {ca_path}, which does not exist", "Fix the path."
+            )
+    env = Environment(
+        name=name,
+        base_url=base_url,
+        api_url=t.url("api_url"),
+        http_url=t.url("http_url", schemes=("http",)),
+        openapi=t.string("openapi"),
+        protected=t.boolean("protected", name.lower() in PROTECTED_BY_DEFAULT),
+        ca_bundle=ca_path,
+        timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
+        pages=t.path_list("pages", ("/",)),
+        secrets=t.name_map("secrets"),
+        embedded=embedded,
+    )
+    t.finish()
+    return env
+
+
+def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
+    where = f"[{table}]" if table else "top level"
+    t = _Table(source, where, data)
+    default_env = t.string("default_env")
+    raw_envs = t._get("envs") or {}
+    t.finish()
+    if not isinstance(raw_envs, dict):
+        raise t.error("envs", "must be a table of environments", "Use [envs.NAME] tables.")
+    envs = {name: _environment(source, table, name, body) for name, body in raw_envs.items()}
+    if default_env is not None and default_env not in envs:
+        raise t.error(
+            "default_env",
+            f"names {default_env!r}, which is not defined",
+            f"Defined environments: {', '.join(envs) or 'none'}.",
+        )
+    return ConfigFile(source, table, default_env, MappingProxyType(envs))
+
+
+def _read_toml(path: Path, origin: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise pytest.UsageError(
+            f"prodready: the configuration file {path} ({origin}) does not exist. "
+            "Fix the path, or remove the setting to use prodready.toml at the rootdir."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise pytest.UsageError(
+            f"prodready: cannot read the configuration file {path} ({origin}): {exc}."
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise pytest.UsageError(
+            f"prodready: {path} is not valid TOML: {exc}. Fix the syntax there "
+            "(strings need quotes, tables are [envs.NAME])."
+        ) from None
+
+
+def find_config(rootdir: Path, explicit: str | None, origin: str) -> tuple[Path, str] | None:
+    """Locate the configuration: (path, table) or None when the project has none."""
+    if explicit:
+        return Path(explicit).expanduser().resolve(), origin
+    candidate = rootdir / "prodready.toml"
+    if candidate.is_file():
+        return candidate, "prodready.toml at the rootdir"
+    pyproject = rootdir / "pyproject.toml"
+    if pyproject.is_file() and "prodready" in pyproject.read_text(encoding="utf-8"):
+        return pyproject, "[tool.prodready] in pyproject.toml"
+    return None
+
+
+def load_config(path: Path, origin: str) -> ConfigFile | None:
+    """Parse ``path``; a pyproject.toml without ``[tool.prodready]`` yields None."""
+    data = _read_toml(path, origin)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if "prodready" not in tool:
+            return None
+        if not isinstance(tool["prodready"], dict):
+            raise pytest.UsageError(f"prodready: {path}: [tool.prodready] must be a table.")
+        return _parse(path, "tool.prodready", tool["prodready"])
+    return _parse(path, "", data)

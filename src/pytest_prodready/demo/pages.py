@@ -1,0 +1,214 @@
+"""The HTML side of the demo: home, login/logout, dashboard, static assets, leaked files."""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from pytest_prodready.demo.errors import plain_error
+from pytest_prodready.demo.security import constant_time_equal, csp_nonce, set_cookie
+from pytest_prodready.demo.state import DemoState
+
+SESSION_COOKIE = "session"
+CSRF_COOKIE = "csrftoken"
+CSRF_FIELD = "csrf_token"
+_CSRF_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+_STATIC = {
+    "app.css": "text/css",
+    "app.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
+_IMMUTABLE = "public, max-age=31536000, immutable"
+_BROKEN_PAGE_CACHE = "public, max-age=600"
+
+# What teams leave in the web root: the deploy's env file and the repository metadata.
+_LEAKED_FILES = {
+    "/.env": (
+        "NODE_ENV=production\n"
+        "DATABASE_URL=postgres://app:hunter2@db:5432/app\n"
+        "REDIS_URL=redis://:hunter2@redis:6379/0\n"
+        "STRIPE_SECRET_KEY=sk_live_51FAKEFAKEFAKEdemoBrokenNotARealKey000000\n"
+        "STRIPE_WEBHOOK_SECRET=whsec_FAKEdemoBrokenNotARealSecret\n"
+        "SECRET_KEY=django-insecure-demo-broken-fake-secret-key\n"
+    ),
+    "/.git/HEAD": "ref: refs/heads/main\n",
+}
+
+
+class Pages:
+    def __init__(self, state: DemoState) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.broken = state.settings.broken
+        package = resources.files(__package__)
+        self.assets = {name: (package / "static" / name).read_bytes() for name in _STATIC}
+
+    def routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route("/", self.home, methods=["GET"]),
+            Route("/login", self.login_form, methods=["GET"]),
+            Route("/login", self.login_submit, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+            Route("/dashboard", self.dashboard, methods=["GET"]),
+            Route("/static/{name}", self.static, methods=["GET"]),
+        ]
+        if self.broken:
+            routes += [Route(path, self.leaked_file, methods=["GET"]) for path in _LEAKED_FILES]
+        return routes
+
+    async def home(self, request: Request) -> Response:
+        if self.broken:
+            scripts = (
+                '<script>document.getElementById("status").textContent = "Ready.";</script>\n'
+                '<script>throw new Error("demo-broken: boom");</script>\n'
+                '<img src="http://127.0.0.1:1/pixel.png" alt="" width="1" height="1">'
+            )
+        else:
+            scripts = (
+                f'<script nonce="{csp_nonce(request)}">'
+                'document.getElementById("status").textContent = "Ready.";</script>'
+            )
+        body = f"""<h1>Demo Shop</h1>
+<p>Plans and add-ons for small teams.</p>
+<p id="status">Loading...</p>
+{scripts}"""
+        return self._page(request, "Demo Shop", body)
+
+    async def login_form(self, request: Request) -> Response:
+        token = self._csrf_token(request)
+        response = self._page(request, "Log in", _login_form(token, error=None))
+        self._set_csrf_cookie(response, token)
+        return response
+
+    async def login_submit(self, request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        if not self._csrf_ok(request, form.get(CSRF_FIELD)):
+            return plain_error(request, 403, "CSRF verification failed")
+        username, password = form.get("username"), form.get("password")
+        if not (
+            isinstance(username, str)
+            and isinstance(password, str)
+            and constant_time_equal(username, self.settings.admin_username)
+            and constant_time_equal(password, self.settings.admin_password)
+        ):
+            token = self._csrf_token(request)
+            body = _login_form(token, error="Invalid username or password.")
+            return self._page(request, "Log in", body, status_code=401)
+        response = RedirectResponse("/dashboard", status_code=303)
+        cookie = self.state.sessions.create(username)
+        set_cookie(
+            response, SESSION_COOKIE, cookie, broken=self.broken, httponly=True, samesite="Lax"
+        )
+        # A new CSRF token per session, so a token seen before login is worth nothing after.
+        self._set_csrf_cookie(response, secrets.token_urlsafe(32))
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        if not self._csrf_ok(request, form.get(CSRF_FIELD)):
+            return plain_error(request, 403, "CSRF verification failed")
+        self.state.sessions.revoke(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        set_cookie(
+            response,
+            SESSION_COOKIE,
+            "",
+            broken=self.broken,
+            httponly=True,
+            samesite="Lax",
+            max_age=0,
+        )
+        return response
+
+    async def dashboard(self, request: Request) -> Response:
+        username = self.state.sessions.lookup(request.cookies.get(SESSION_COOKIE))
+        if username is None and not self.broken:
+            return RedirectResponse("/login?next=/dashboard", status_code=302)
+        token = self._csrf_token(request)
+        body = f"""<h1>Dashboard</h1>
+<p id="welcome">Welcome, {html.escape(username or "guest")}</p>
+<form method="post" action="/logout" data-submit-once>
+<input type="hidden" name="{CSRF_FIELD}" value="{token}">
+<button id="logout-submit" type="submit">Log out</button>
+</form>"""
+        response = self._page(request, "Dashboard", body)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            self._set_csrf_cookie(response, token)
+        return response
+
+    async def static(self, request: Request) -> Response:
+        name = str(request.path_params["name"])
+        if name not in self.assets:
+            return plain_error(request, 404, "Not Found")
+        return Response(
+            self.assets[name], media_type=_STATIC[name], headers={"cache-control": _IMMUTABLE}
+        )
+
+    async def leaked_file(self, request: Request) -> Response:
+        return PlainTextResponse(_LEAKED_FILES[request.url.path])
+
+    def _page(self, request: Request, title: str, main: str, status_code: int = 200) -> Response:
+        nonce = "" if self.broken else f' nonce="{csp_nonce(request)}"'
+        document = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js"{nonce} defer></script>
+</head>
+<body>
+<header><nav><a href="/">Home</a><a href="/login">Log in</a><a href="/dashboard">Dashboard</a></nav>
+</header>
+<main>
+{main}
+</main>
+<footer>Assets: <a href="/static/app.css">app.css</a> &middot; <a href="/static/app.js">app.js</a>
+&middot; version {html.escape(self.settings.version)}</footer>
+</body>
+</html>
+"""
+        response = HTMLResponse(document, status_code=status_code)
+        if self.broken:
+            # The shared cache in front will now serve one user's page to the next.
+            response.headers["cache-control"] = _BROKEN_PAGE_CACHE
+        return response
+
+    def _csrf_token(self, request: Request) -> str:
+        """The browser's current double-submit token, or a new one if it has none."""
+        current = request.cookies.get(CSRF_COOKIE, "")
+        return current if _CSRF_TOKEN.fullmatch(current) else secrets.token_urlsafe(32)
+
+    def _set_csrf_cookie(self, response: Response, token: str) -> None:
+        # Not HttpOnly: double-submit lets page scripts read it; Secure and Strict still hold.
+        set_cookie(
+            response, CSRF_COOKIE, token, broken=self.broken, httponly=False, samesite="Strict"
+        )
+
+    def _csrf_ok(self, request: Request, submitted: object) -> bool:
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        return (
+            bool(cookie) and isinstance(submitted, str) and constant_time_equal(submitted, cookie)
+        )
+
+
+def _login_form(csrf_token: str, error: str | None) -> str:
+    message = f'<p class="error" id="login-error" role="alert">{error}</p>\n' if error else ""
+    return f"""<h1>Log in</h1>
+{message}<form method="post" action="/login" data-submit-once>
+<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token}">
+<label for="username">Email</label>
+<input id="username" name="username" type="text" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button id="login-submit" type="submit">Log in</button>
+</form>"""

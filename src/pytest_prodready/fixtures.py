@@ -1,0 +1,80 @@
+"""Public fixtures: the target environment, its URLs, secrets, HTTP client and cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from pytest_prodready.config import Environment
+from pytest_prodready.runtime import Runtime, TargetError
+from pytest_prodready.secrets import Secret
+
+__all__ = ["RUNTIME_KEY", "api_url", "fetch", "http", "resolved", "runtime_of", "secret", "target"]
+
+RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
+
+NO_TARGET = (
+    "prodready: no target environment is selected, so this test has nothing to check. "
+    "Pass --target-env NAME (or set PRODREADY_TARGET_ENV, or default_env in prodready.toml), "
+    "with the environment defined in prodready.toml or [tool.prodready] in pyproject.toml."
+)
+
+
+def runtime_of(config: pytest.Config) -> Runtime:
+    """The run's :class:`Runtime`; a test failure (not a crash) when none is configured."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        pytest.fail(NO_TARGET, pytrace=False)
+    return runtime
+
+
+def resolved(runtime: Runtime) -> Environment:
+    """The runtime's environment; a target that cannot be started fails the test cleanly."""
+    try:
+        return runtime.environment()
+    except TargetError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Environment:
+    """The target environment (``--target-env``), with its URLs resolved.
+
+    An embedded demo target is started on first use and stopped at the end of the session.
+    """
+    return resolved(runtime_of(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def api_url(target: Environment) -> str:
+    """The environment's API base URL (``api_url``, else ``base_url``)."""
+    assert target.api_url is not None
+    return target.api_url
+
+
+@pytest.fixture(scope="session")
+def secret(pytestconfig: pytest.Config) -> Callable[[str], Secret]:
+    """``secret("api_token")``: the environment's secret by its logical name.
+
+    The value object prints as ``********``; call ``.reveal()`` where it must be sent. A
+    missing variable fails only the tests that ask for it, naming the variable to set.
+    """
+    return runtime_of(pytestconfig).secrets.get
+
+
+@pytest.fixture(scope="session")
+def http(pytestconfig: pytest.Config, target: Environment) -> httpx.Client:
+    """A session ``httpx.Client`` for the target.
+
+    Base URL, the env's timeout and CA bundle, no automatic redirects, a
+    ``pytest-prodready/<version>`` User-Agent, and bounded retries on connection errors only.
+    """
+    return runtime_of(pytestconfig).client()
+
+
+@pytest.fixture(scope="session")
+def fetch(pytestconfig: pytest.Config, target: Environment) -> Callable[[str], httpx.Response]:
+    """``fetch("/login")``: a cached GET; each distinct URL costs one request per session."""
+    return runtime_of(pytestconfig).cache().get

@@ -1,0 +1,131 @@
+"""HTTP client for the target: timeouts, bounded retries on connect errors, a response cache.
+
+Checks read the same pages again and again; :class:`ResponseCache` makes each distinct GET cost
+one request per session (per xdist worker).
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from pytest_prodready import __version__
+from pytest_prodready.config import Environment
+
+__all__ = ["USER_AGENT", "ResponseCache", "RetryTransport", "describe_error", "make_client"]
+
+USER_AGENT = f"pytest-prodready/{__version__}"
+CONNECT_RETRIES = 2
+BACKOFF_S = 0.25
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries a request whose connection was refused or reset before it was sent.
+
+    Only connection errors are retried (a deploy restarting its listener), with exponential
+    backoff and a small bound. An HTTP status is an answer, never retried.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, retries: int = CONNECT_RETRIES) -> None:
+        self._inner = inner
+        self._retries = retries
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                return self._inner.handle_request(request)
+            except httpx.ConnectError:
+                if attempt >= self._retries:
+                    raise
+                time.sleep(BACKOFF_S * 2**attempt)
+                attempt += 1
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """Verification against the env's private CA when it has one, else the default store."""
+    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    if ca_bundle is None:
+        import certifi
+
+        context.load_verify_locations(cafile=certifi.where())
+    return context
+
+
+def make_client(env: Environment, *, base_url: str | None = None) -> httpx.Client:
+    """An ``httpx.Client`` for ``env``: its timeout and CA, no redirects followed, our UA."""
+    context = ssl_context(env.ca_bundle)
+    return httpx.Client(
+        base_url=base_url or env.base_url or "",
+        timeout=httpx.Timeout(env.timeout_s),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        transport=RetryTransport(httpx.HTTPTransport(verify=context)),
+    )
+
+
+class ResponseCache:
+    """One GET per distinct URL per session; responses are read fully and kept."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+        self._responses: dict[str, httpx.Response] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def url(self, path_or_url: str) -> str:
+        """Absolute URL; a path is taken relative to the base URL, keeping its own path."""
+        if "://" in path_or_url:
+            return path_or_url
+        return str(self._client.base_url).rstrip("/") + "/" + path_or_url.lstrip("/")
+
+    def get(self, path_or_url: str) -> httpx.Response:
+        url = self.url(path_or_url)
+        with self._guard:
+            lock = self._locks.setdefault(url, threading.Lock())
+        with lock:
+            if url not in self._responses:
+                self._responses[url] = self._client.get(url)
+            return self._responses[url]
+
+    @property
+    def requests_made(self) -> int:
+        return len(self._responses)
+
+
+def describe_error(exc: httpx.TransportError) -> str:
+    """One line for a transport failure: what happened, on which request, what it means."""
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:
+        request = None
+    where = f" on {request.method} {request.url}" if request is not None else ""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        kind = {
+            httpx.ConnectTimeout: "connect timed out",
+            httpx.ReadTimeout: "read timed out",
+            httpx.WriteTimeout: "write timed out",
+            httpx.PoolTimeout: "no connection available in time",
+        }.get(type(exc), "timed out")
+        timeout = ""
+        if request is not None:
+            budget = request.extensions.get("timeout", {}).get(kind.split()[0], None)
+            if budget:
+                timeout = f" after {budget:g} s"
+        return f"{kind}{timeout}{where}: the target did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate" in detail.lower():
+            return (
+                f"TLS verification failed{where}: {detail}. If the env uses a private CA, "
+                "set ca_bundle in its config"
+            )
+        return f"cannot connect{where}: {detail} (is the target up and the URL right?)"
+    return f"{type(exc).__name__}{where}: {detail}"

@@ -1,0 +1,270 @@
+"""pytest hooks only: options, markers, configuration, the safety gate, header and summary."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pytest_prodready import fixtures
+from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.fixtures import RUNTIME_KEY
+from pytest_prodready.http import describe_error
+from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
+from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
+from pytest_prodready.secrets import Redactor, load_dotenv
+
+MARKERS = {
+    "smoke": "fast and safe: runs after every deploy, touches nothing",
+    "security": "security posture: TLS, headers, CSP, cookies, CORS, exposure",
+    "flows": "critical user flows in a real browser",
+    "contract": "API contract checks against the OpenAPI document",
+    "load": "load against SLOs (destructive: skipped on protected envs)",
+    "ratelimit": "rate-limit bursts (destructive: skipped on protected envs)",
+    "destructive": "writes data or stresses the target: skipped on protected envs",
+    "slow": "long-running: nightly only",
+}
+GATED_MARKERS = ("destructive", "load", "ratelimit")
+SAFETY_PREFIX = "prodready safety:"
+TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
+CONFIG_VAR = "PRODREADY_CONFIG"
+
+_CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("prodready", "pytest-prodready (production-readiness checks)")
+    group.addoption(
+        "--target-env",
+        metavar="NAME",
+        default=None,
+        help=f"environment to check, from prodready.toml (also ${TARGET_ENV_VAR}, "
+        "ini prodready_target_env, then default_env).",
+    )
+    group.addoption(
+        "--prodready-config",
+        metavar="PATH",
+        default=None,
+        help=f"configuration file (also ${CONFIG_VAR}); default: prodready.toml or "
+        "[tool.prodready] in pyproject.toml at the rootdir.",
+    )
+    group.addoption(
+        "--prodready-dotenv",
+        metavar="PATH",
+        default=None,
+        help="a .env file to read secret variables from (real environment variables win).",
+    )
+    group.addoption(
+        "--allow-destructive",
+        metavar="ENV",
+        default=None,
+        help="run destructive, load and rate-limit tests on the protected environment ENV; "
+        "ENV must equal the target environment's name.",
+    )
+    parser.addini("prodready_target_env", "default target environment for pytest-prodready")
+
+
+def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
+    option = config.getoption("target_env")
+    if option:
+        return Selection(option, "--target-env")
+    if os.environ.get(TARGET_ENV_VAR):
+        return Selection(os.environ[TARGET_ENV_VAR], f"{TARGET_ENV_VAR} environment variable")
+    ini = config.getini("prodready_target_env")
+    if isinstance(ini, str) and ini:
+        return Selection(ini, "prodready_target_env ini option")
+    if cfg is not None and cfg.default_env:
+        return Selection(cfg.default_env, f"default_env in {cfg.path.name}")
+    return None
+
+
+def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
+    explicit, origin = config.getoption("prodready_config"), "--prodready-config"
+    if not explicit and os.environ.get(CONFIG_VAR):
+        explicit, origin = os.environ[CONFIG_VAR], f"{CONFIG_VAR} environment variable"
+    found = find_config(config.rootpath, explicit, origin)
+    if found is None:
+        return None, f"prodready.toml or [tool.prodready] in pyproject.toml under {config.rootpath}"
+    path, origin = found
+    cfg = load_config(path, origin)
+    if cfg is None and explicit:
+        raise pytest.UsageError(
+            f"prodready: {path} ({origin}) has no [tool.prodready] table. "
+            "Add one, or point at a prodready.toml."
+        )
+    return cfg, str(path)
+
+
+def _build_runtime(config: pytest.Config, redactor: Redactor) -> Runtime | None:
+    cfg, looked = _load(config)
+    selection = _select(config, cfg)
+    allow = config.getoption("allow_destructive")
+    if selection is None:
+        if allow:
+            raise pytest.UsageError(
+                f"prodready: --allow-destructive={allow} was given, but no target environment "
+                "is selected. Pass --target-env with the same name."
+            )
+        return None
+    if cfg is None:
+        raise pytest.UsageError(
+            f"prodready: target environment {selection.name!r} (from {selection.origin}) "
+            f"was asked for, but no configuration was found: looked for {looked}. "
+            "Create prodready.toml with an [envs.NAME] table, or pass --prodready-config PATH."
+        )
+    if selection.name not in cfg.envs:
+        known = ", ".join(sorted(cfg.envs)) or "none"
+        raise pytest.UsageError(
+            f"prodready: unknown target environment {selection.name!r} "
+            f"(from {selection.origin}). Environments defined in {cfg.path}: {known}. "
+            "Check the spelling, or add an [envs.NAME] table."
+        )
+    if allow and allow != selection.name:
+        raise pytest.UsageError(
+            f"prodready: --allow-destructive={allow} does not match the target environment "
+            f"{selection.name!r}. The value must name the environment being tested, so a "
+            "command copied from another environment cannot stress this one. Use "
+            f"--allow-destructive={selection.name} if you mean it."
+        )
+    env = cfg.envs[selection.name]
+    stash = config.stash.setdefault(_CLEANUP_KEY, [])
+    if env.embedded and not hasattr(config, "workerinput"):
+        stash.append(seed_embedded_secrets(env))
+    sources: list[Mapping[str, str]] = [os.environ]
+    dotenv = config.getoption("prodready_dotenv")
+    if dotenv:
+        sources.append(load_dotenv(Path(dotenv)))
+    explicit_base = config.getoption("base_url", None) or config.getini("base_url")
+    return Runtime(
+        cfg,
+        selection,
+        base_url_override=explicit_base if isinstance(explicit_base, str) else None,
+        redactor=redactor,
+        secret_sources=sources,
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    config.pluginmanager.register(fixtures, "prodready.fixtures")
+    redactor = Redactor()
+    runtime = _build_runtime(config, redactor)
+    config.stash[RUNTIME_KEY] = runtime
+    if runtime is None:
+        return
+    config.stash.setdefault(_CLEANUP_KEY, []).append(install_log_redaction(redactor))
+    env = runtime.declared
+    if env.base_url and not runtime.base_url_override:
+        config.option.base_url = env.base_url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.close()
+    undos: list[Callable[[], None]] = config.stash.get(_CLEANUP_KEY, [])
+    for undo in reversed(undos):
+        undo()
+    config.stash[_CLEANUP_KEY] = []
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    return header_lines(runtime) if runtime is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    # pytest-base-url's fixture reads the option at setup: point it at the resolved target.
+    if fixturedef.argname == "base_url":
+        runtime = request.config.stash.get(RUNTIME_KEY, None)
+        if runtime is not None and not runtime.base_url_override:
+            request.config.option.base_url = fixtures.resolved(runtime).base_url
+    return (yield)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return
+    env = runtime.declared
+    if not env.protected or config.getoption("allow_destructive") == env.name:
+        return
+    for item in items:
+        gated = [m for m in GATED_MARKERS if item.get_closest_marker(m)]
+        if gated:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"{SAFETY_PREFIX} {'/'.join(gated)} test on protected environment "
+                    f"{env.name!r}; run it with --allow-destructive={env.name}"
+                )
+            )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None or runtime.declared.protected:
+        return
+    if any(item.get_closest_marker(m) for m in GATED_MARKERS):
+        protected = runtime.protected_redirect_target()
+        if protected is not None:
+            pytest.skip(
+                f"{SAFETY_PREFIX} {runtime.declared.name!r} redirects to the host of protected "
+                f"environment {protected!r}; treat it as protected (target it directly with "
+                f"--target-env {protected} --allow-destructive={protected} if you mean it)"
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    # A target that is down or slow is a finding, told in one line, not a stack dump.
+    try:
+        return (yield)
+    except httpx.TransportError as exc:
+        message = describe_error(exc)
+    # Outside the except block, so the report carries no chained traceback.
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        scrub_report(report, runtime.redactor)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    runtime = terminalreporter.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return
+    gated = [
+        rep
+        for rep in terminalreporter.stats.get("skipped", [])
+        if isinstance(rep.longrepr, tuple) and str(rep.longrepr[2]).find(SAFETY_PREFIX) >= 0
+    ]
+    if gated:
+        name = runtime.declared.name
+        terminalreporter.write_sep("!", "prodready safety gate", red=True, bold=True)
+        terminalreporter.line(
+            f"prodready: {len(gated)} destructive/load/rate-limit test"
+            f"{'s' if len(gated) != 1 else ''} SKIPPED: environment {name!r} is protected. "
+            f"To run them on purpose: --allow-destructive={name}",
+            yellow=True,
+            bold=True,
+        )
+    if runtime.demo is not None:
+        terminalreporter.line(
+            f"prodready: embedded {runtime.declared.embedded} target served at "
+            f"{runtime.demo.base_url}"
+        )

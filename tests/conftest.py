@@ -1,0 +1,53 @@
+"""Shared fixtures for the plugin's own tests: real servers on 127.0.0.1, pytester helpers."""
+
+from __future__ import annotations
+
+import secrets
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# In-process pytester runs drop modules first imported inside them; httpx caches httpcore's
+# exception classes on first use, so httpcore must be imported once, out here, for good.
+import httpcore  # noqa: F401
+import pytest
+
+from pytest_prodready.demo import DemoServer, DemoSettings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-playwright keeps a global soft-assertion scope per test call; nested in-process
+    # pytester runs would open it twice. The outer run drives no browser, so it sits out.
+    playwright = config.pluginmanager.get_plugin("playwright")
+    if playwright is not None:
+        config.pluginmanager.unregister(playwright)
+
+
+DEMO_PASSWORD = "demo-pw-" + secrets.token_hex(8)
+DEMO_TOKEN = "demo-token-" + secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The production-ready demo app on 127.0.0.1, shared by the tests that only read it."""
+    workdir = tmp_path_factory.mktemp("demo")
+    settings = DemoSettings(
+        variant="demo",
+        admin_password=DEMO_PASSWORD,
+        api_token=DEMO_TOKEN,
+        request_log=workdir / "requests.jsonl",
+    )
+    with DemoServer(settings, workdir) as server:
+        yield server
+
+
+@pytest.fixture
+def write_config(pytester: pytest.Pytester) -> Callable[[str], Path]:
+    """Write ``prodready.toml`` (dedented) into the pytester directory."""
+
+    def write(text: str) -> Path:
+        path = pytester.path / "prodready.toml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,141 @@
+"""Configuration parsing: plain files in, dataclasses or one-paragraph usage errors out."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_prodready.config import ConfigFile, find_config, load_config
+
+
+def load(tmp_path: Path, text: str) -> ConfigFile | None:
+    path = tmp_path / "prodready.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_config(path, "test")
+
+
+def usage_error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(pytest.UsageError) as excinfo:
+        load(tmp_path, text)
+    message = str(excinfo.value)
+    assert "\n" not in message, "errors are one paragraph"
+    assert str(tmp_path / "prodready.toml") in message, "errors name the file"
+    return message
+
+
+def test_full_environment_parses(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x")
+    cfg = load(
+        tmp_path,
+        """
+        default_env = "prod"
+        [envs.prod]
+        base_url = "https://example.com/"
+        api_url = "https://example.com/api"
+        openapi = "/api/openapi.json"
+        ca_bundle = "ca.pem"
+        timeout_s = 5
+        pages = ["/", "/login", "/"]
+        secrets = { api_token = "PROD_API_TOKEN" }
+        """,
+    )
+    assert cfg is not None
+    env = cfg.envs["prod"]
+    assert env.base_url == "https://example.com"
+    assert env.api_url == "https://example.com/api"
+    assert env.protected is True, "prod is protected by default"
+    assert env.ca_bundle == (tmp_path / "ca.pem").resolve()
+    assert env.timeout_s == 5.0
+    assert env.pages == ("/", "/login")
+    assert dict(env.secrets) == {"api_token": "PROD_API_TOKEN"}
+    assert env.host == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "protected"),
+    [("prod", True), ("production", True), ("live", True), ("staging", False)],
+)
+def test_protected_default_follows_the_name(tmp_path: Path, name: str, protected: bool) -> None:
+    cfg = load(tmp_path, f'[envs.{name}]\nbase_url = "https://x.test"\n')
+    assert cfg is not None
+    assert cfg.envs[name].protected is protected
+
+
+def test_protected_can_be_overridden(tmp_path: Path) -> None:
+    cfg = load(tmp_path, '[envs.prod]\nbase_url = "https://x.test"\nprotected = false\n')
+    assert cfg is not None
+    assert cfg.envs["prod"].protected is False
+
+
+def test_embedded_env_needs_no_base_url(tmp_path: Path) -> None:
+    cfg = load(tmp_path, '[envs.demo]\nembedded = "demo"\n')
+    assert cfg is not None
+    assert cfg.envs["demo"].base_url is None
+    assert cfg.envs["demo"].embedded == "demo"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[envs.prod]\nbase_url = "https://x.test"\ntimeout = 5\n', "unknown key 'timeout'"),
+        ('[envs.prod]\nbase_url = "https://x.test"\ntimeout = 5\n', "Valid keys there:"),
+        ('defualt_env = "prod"\n', "top level has unknown key 'defualt_env'"),
+        ("[envs.prod]\nprotected = true\n", "[envs.prod] key 'base_url' is missing"),
+        ('[envs.prod]\nbase_url = "example.com"\n', "absolute http or https URL"),
+        ('[envs.prod]\nbase_url = "ftp://example.com"\n', "absolute http or https URL"),
+        ('[envs.s]\nbase_url = "https://x.test"\ntimeout_s = -1\n', "greater than 0"),
+        ('[envs.s]\nbase_url = "https://x.test"\ntimeout_s = "10"\n', "must be a number"),
+        ('[envs.s]\nbase_url = "https://x.test"\ntimeout_s = 9000\n', "at most 300"),
+        ('[envs.s]\nbase_url = "https://x.test"\nprotected = "yes"\n', "true or false"),
+        ('[envs.s]\nbase_url = "https://x.test"\npages = ["login"]\n', "not a path"),
+        ('[envs.s]\nbase_url = "https://x.test"\npages = "/"\n', "list of strings"),
+        ('[envs.s]\nbase_url = "https://x.test"\nsecrets = ["X"]\n', "never put a value here"),
+        ('[envs.s]\nbase_url = "https://x.test"\nca_bundle = "nope.pem"\n', "does not exist"),
+        ('[envs.s]\nembedded = "shop"\n', "Valid values: demo, demo-broken"),
+        ('[envs.s]\nembedded = "demo"\nbase_url = "https://x.test"\n', "cannot be set"),
+        ('default_env = "prod"\n[envs.s]\nbase_url = "https://x.test"\n', "not defined"),
+        ("envs = 3\n", "must be a table"),
+        ('[envs]\ns = "https://x.test"\n', "[envs.s] must be a table"),
+        ('[envs.s]\nbase_url = "https://x.test"\nhttp_url = "https://x.test"\n', "http URL"),
+    ],
+)
+def test_mistakes_are_one_paragraph_usage_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in usage_error(tmp_path, text)
+
+
+def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
+    message = usage_error(tmp_path, "[envs.prod]\nprotected = true\nbase_url = https://x.test\n")
+    assert "not valid TOML" in message
+    assert "line 3" in message
+
+
+def test_pyproject_tool_table(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.prodready]\ndefault_env = "staging"\n'
+        '[tool.prodready.envs.staging]\nbase_url = "https://staging.test"\n'
+    )
+    cfg = load_config(path, "test")
+    assert cfg is not None
+    assert cfg.default_env == "staging"
+    assert cfg.where("envs", "staging") == "[tool.prodready.envs.staging]"
+    path.write_text('[tool.prodready.envs.staging]\nbase_url = "https://s.test"\ntiemout_s = 3\n')
+    with pytest.raises(pytest.UsageError, match=r"\[tool\.prodready\.envs\.staging\] has unknown"):
+        load_config(path, "test")
+
+
+def test_pyproject_without_table_is_no_config(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "app"\n')
+    assert load_config(path, "test") is None
+    assert find_config(tmp_path, None, "") is None
+
+
+def test_find_config_prefers_prodready_toml(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.prodready]\n")
+    (tmp_path / "prodready.toml").write_text("")
+    found = find_config(tmp_path, None, "")
+    assert found is not None
+    assert found[0].name == "prodready.toml"
