@@ -48,7 +48,7 @@ def test_full_environment_parses(tmp_path: Path) -> None:
     assert env.protected is True, "prod is protected by default"
     assert env.ca_bundle == (tmp_path / "ca.pem").resolve()
     assert env.timeout_s == 5.0
-    assert env.pages == ("/", "/login")
+    assert env.page_paths == ("/", "/login")
     assert dict(env.secrets) == {"api_token": "PROD_API_TOKEN"}
     assert env.host == "example.com"
 
@@ -139,3 +139,68 @@ def test_find_config_prefers_prodready_toml(tmp_path: Path) -> None:
     found = find_config(tmp_path, None, "")
     assert found is not None
     assert found[0].name == "prodready.toml"
+
+
+def test_health_release_pages_and_guarded_sections(tmp_path: Path) -> None:
+    cfg = load(
+        tmp_path,
+        """
+        [envs.s]
+        base_url = "https://s.test"
+        pages = ["/", { path = "/pricing", contains = "Pricing", max_ttfb_ms = 800 }]
+        protected_pages = ["/dashboard"]
+        release = { path = "/version.json", field = "sha", expect = "abc" }
+        [[envs.s.health.endpoints]]
+        path = "/api/health"
+        json = { status = "ok" }
+        max_latency_ms = 500
+        [[envs.s.health.endpoints]]
+        path = "/api/health/detailed"
+        components_ok = ["operational", "ok"]
+        [[envs.s.guarded_endpoints]]
+        path = "/api/cron/cleanup"
+        method = "get"
+        expect_status = 401
+        """,
+    )
+    assert cfg is not None
+    env = cfg.envs["s"]
+    assert env.page_paths == ("/", "/pricing")
+    assert env.pages[1].contains == "Pricing"
+    assert env.pages[1].max_ttfb_ms == 800
+    assert env.protected_pages == ("/dashboard",)
+    assert env.release.field == "sha"
+    assert env.release.expect == "abc"
+    assert [h.path for h in env.health] == ["/api/health", "/api/health/detailed"]
+    assert dict(env.health[0].json) == {"status": "ok"}
+    assert env.health[1].components_ok == ("operational", "ok")
+    assert env.guarded_endpoints[0].method == "GET"
+    assert env.guarded_endpoints[0].expect_status == (401,)
+
+
+def test_defaults_when_sections_are_absent(tmp_path: Path) -> None:
+    cfg = load(tmp_path, '[envs.s]\nbase_url = "https://s.test"\n')
+    assert cfg is not None
+    env = cfg.envs["s"]
+    assert [h.path for h in env.health] == ["/api/health"]
+    assert env.release.path == "/api/version"
+    assert env.guarded_endpoints == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[envs.s.health.endpoints]]\npath = '/h'\nexpect = 200\n",
+         "[envs.s.health.endpoints[0]] has unknown key 'expect'"),
+        ("[[envs.s.health.endpoints]]\nmax_latency_ms = 5\n", "key 'path' is missing"),
+        ("[envs.s.health]\nendpoint = []\n", "[envs.s.health] has unknown key 'endpoint'"),
+        ("[envs.s.release]\nversion = '1'\n", "[envs.s.release] has unknown key 'version'"),
+        ("[[envs.s.guarded_endpoints]]\npath = '/x'\nmethod = 'FETCH'\n", "Valid values: GET"),
+        ("[[envs.s.guarded_endpoints]]\npath = '/x'\nexpect_status = [99]\n", "HTTP status"),
+        ("[envs.s.health]\nendpoints = 3\n", "array of tables"),
+        ("[envs.s]\npages = [{ path = '/', statuss = 200 }]\n", "unknown key 'statuss'"),
+    ],
+)
+def test_section_mistakes(tmp_path: Path, text: str, expected: str) -> None:
+    body = '[envs.s]\nbase_url = "https://s.test"\n' + text.replace("[envs.s]\n", "")
+    assert expected in usage_error(tmp_path, body)

@@ -135,7 +135,9 @@ def test_demo_login_flow_with_csrf(demo: DemoServer) -> None:
         token = client.cookies["csrftoken"]
         assert f'name="csrf_token" value="{token}"' in form_page.text
 
-        wrong = client.post("/login", data={"username": ADMIN, "password": "x", "csrf_token": token})
+        wrong = client.post(
+            "/login", data={"username": ADMIN, "password": "x", "csrf_token": token}
+        )
         assert wrong.status_code == 401
         assert "Invalid username or password." in wrong.text
 
@@ -349,3 +351,14 @@ def test_unknown_variant_is_refused() -> None:
     with pytest.raises(ValueError, match=r"'demo-prod'.*demo, demo-broken"):
         _settings("demo-prod")
     assert VARIANTS == ("demo", "demo-broken")
+
+
+def test_public_api_is_small() -> None:
+    import pytest_prodready.demo as demo_package
+
+    assert set(demo_package.__all__) == {
+        "VARIANTS",
+        "DemoServer",
+        "DemoSettings",
+        "read_request_log",
+    }

@@ -18,11 +18,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pytest_prodready._table import Scalar, Table
+
 __all__ = [
     "EMBEDDED_TARGETS",
     "PROTECTED_BY_DEFAULT",
     "ConfigFile",
     "Environment",
+    "GuardedEndpoint",
+    "HealthEndpoint",
+    "PageSpec",
+    "ReleaseSpec",
     "find_config",
     "load_config",
 ]
@@ -31,6 +37,50 @@ EMBEDDED_TARGETS = ("demo", "demo-broken")
 PROTECTED_BY_DEFAULT = frozenset({"prod", "production", "live"})
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page that must answer: its status, an optional text marker and a TTFB budget."""
+
+    path: str
+    status: int = 200
+    contains: str | None = None
+    max_ttfb_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class HealthEndpoint:
+    """A health endpoint and what a healthy answer looks like."""
+
+    path: str = "/api/health"
+    expect_status: int = 200
+    json: Mapping[str, Scalar] = field(default_factory=lambda: MappingProxyType({}))
+    components_ok: tuple[str, ...] | None = None
+    components_key: str = "components"
+    max_latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """Where the deployed release identifies itself, and which release is expected."""
+
+    path: str = "/api/version"
+    field: str = "version"
+    expect: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardedEndpoint:
+    """An endpoint that must refuse an unauthenticated call (webhooks, cron jobs)."""
+
+    path: str
+    method: str = "POST"
+    expect_status: tuple[int, ...] = (400, 401, 403)
+
+
+DEFAULT_HEALTH = (HealthEndpoint(),)
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -45,9 +95,18 @@ class Environment:
     protected: bool = False
     ca_bundle: Path | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
-    pages: tuple[str, ...] = ("/",)
+    pages: tuple[PageSpec, ...] = (PageSpec("/"),)
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     embedded: str | None = None
+    protected_pages: tuple[str, ...] = ()
+    login_path: str = "/login"
+    health: tuple[HealthEndpoint, ...] = DEFAULT_HEALTH
+    release: ReleaseSpec = ReleaseSpec()
+    guarded_endpoints: tuple[GuardedEndpoint, ...] = ()
+
+    @property
+    def page_paths(self) -> tuple[str, ...]:
+        return tuple(page.path for page in self.pages)
 
     @property
     def host(self) -> str | None:
@@ -70,113 +129,79 @@ class ConfigFile:
         return f"[{'.'.join(parts)}]" if parts else "top level"
 
 
-class _Table:
-    """Reads typed values from one TOML table and remembers which keys were consumed."""
+def _path(t: Table, key: str, default: str, *, required: bool = False) -> str:
+    value = t.string(key, required=required)
+    if value is None:
+        return default
+    if not value.startswith("/"):
+        raise t.error(key, f"is {value!r}, which is not a path", 'Paths start with "/".')
+    return value
 
-    def __init__(self, source: Path, where: str, data: Mapping[str, Any]) -> None:
-        self.source = source
-        self.where = where
-        self.data = data
-        self._seen: set[str] = set()
 
-    def error(self, key: str, problem: str, fix: str) -> pytest.UsageError:
-        return pytest.UsageError(
-            f"prodready: {self.source}: {self.where} key {key!r} {problem}. {fix}"
+def _pages(t: Table) -> tuple[PageSpec, ...]:
+    """``pages``: paths, or tables with a path and what the page must show, mixed freely."""
+    raw = t.data.get("pages")
+    if not isinstance(raw, list) or all(isinstance(item, str) for item in raw):
+        return tuple(PageSpec(path) for path in t.path_list("pages", ("/",)))
+    t.data = {**t.data, "pages": [{"path": p} if isinstance(p, str) else p for p in raw]}
+    specs = []
+    for item in t.tables("pages") or []:
+        specs.append(
+            PageSpec(
+                path=_path(item, "path", "/", required=True),
+                status=item.integer("status", 200, minimum=100, maximum=599),
+                contains=item.string("contains"),
+                max_ttfb_ms=item.optional_number("max_ttfb_ms", maximum=600_000),
+            )
         )
+        item.finish()
+    return tuple(specs)
 
-    def _get(self, key: str) -> Any:
-        self._seen.add(key)
-        return self.data.get(key)
 
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        value = self._get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is missing", f'Add {key} = "..." to {self.where}.')
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, f"must be a non-empty string, got {value!r}", "Quote it.")
-        return value.strip()
-
-    def url(self, key: str, *, required: bool = False, schemes: tuple[str, ...] = ()) -> str | None:
-        value = self.string(key, required=required)
-        if value is None:
-            return None
-        allowed = schemes or ("http", "https")
-        parts = urlsplit(value)
-        if parts.scheme not in allowed or not parts.hostname:
-            raise self.error(
-                key,
-                f"must be an absolute {' or '.join(allowed)} URL with a host, got {value!r}",
-                f"Write it like {allowed[-1]}://app.example.com.",
+def _health(t: Table) -> tuple[HealthEndpoint, ...]:
+    entries = t.tables("endpoints")
+    t.finish()
+    if entries is None:
+        return DEFAULT_HEALTH
+    endpoints = []
+    for e in entries:
+        components_ok = e.string_list("components_ok", ())
+        endpoints.append(
+            HealthEndpoint(
+                path=_path(e, "path", "/api/health", required=True),
+                expect_status=e.integer("expect_status", 200, minimum=100, maximum=599),
+                json=e.scalar_map("json"),
+                components_ok=components_ok or None,
+                components_key=e.string("components_key") or "components",
+                max_latency_ms=e.optional_number("max_latency_ms", maximum=600_000),
             )
-        return value.rstrip("/")
+        )
+        e.finish()
+    return tuple(endpoints)
 
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, got {value!r}", "Use a TOML boolean.")
-        return value
 
-    def number(self, key: str, default: float, *, minimum: float, maximum: float) -> float:
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(
-                key, f"must be a number, got {value!r}", f"Use e.g. {key} = {default}."
-            )
-        if not minimum < value <= maximum:
-            raise self.error(
-                key,
-                f"must be greater than {minimum:g} and at most {maximum:g}, got {value!r}",
-                f"Use e.g. {key} = {default:g}.",
-            )
-        return float(value)
+def _release(t: Table) -> ReleaseSpec:
+    spec = ReleaseSpec(
+        path=_path(t, "path", "/api/version"),
+        field=t.string("field") or "version",
+        expect=t.string("expect"),
+    )
+    t.finish()
+    return spec
 
-    def path_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(
-                key, f"must be a list of strings, got {value!r}", 'Use ["/", "/login"].'
-            )
-        for item in value:
-            if not item.startswith("/"):
-                raise self.error(
-                    key,
-                    f"has {item!r}, which is not a path",
-                    "Paths start with '/', e.g. \"/login\".",
-                )
-        return tuple(dict.fromkeys(value))
 
-    def name_map(self, key: str) -> Mapping[str, str]:
-        value = self._get(key)
-        if value is None:
-            return MappingProxyType({})
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
-        ):
-            raise self.error(
-                key,
-                "must map logical names to environment variable names",
-                'Use secrets = { api_token = "PROD_API_TOKEN" }; never put a value here.',
+def _guarded(entries: list[Table] | None) -> tuple[GuardedEndpoint, ...]:
+    guarded = []
+    for e in entries or []:
+        guarded.append(
+            GuardedEndpoint(
+                path=_path(e, "path", "/", required=True),
+                method=e.choice("method", "POST", HTTP_METHODS),
+                expect_status=e.status_list("expect_status", (400, 401, 403)),
             )
-        return MappingProxyType(dict(value))
-
-    def finish(self) -> None:
-        """Refuse keys nobody read: they are typos or settings from a newer version."""
-        unknown = sorted(set(self.data) - self._seen)
-        if unknown:
-            valid = ", ".join(sorted(self._seen))
-            raise pytest.UsageError(
-                f"prodready: {self.source}: {self.where} has unknown key "
-                f"{', '.join(repr(k) for k in unknown)}. Valid keys there: {valid}. "
-                "Fix the spelling or remove the key."
-            )
+        )
+        e.finish()
+    return tuple(guarded)
 
 
 def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
@@ -186,7 +211,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
             f"prodready: {source}: {where} must be a table, got {data!r}. "
             f'Write it as [envs.{name}] with base_url = "https://..." below.'
         )
-    t = _Table(source, where, data)
+    t = Table(source, where, data)
     embedded = t.string("embedded")
     if embedded is not None and embedded not in EMBEDDED_TARGETS:
         raise t.error(
@@ -218,9 +243,14 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         protected=t.boolean("protected", name.lower() in PROTECTED_BY_DEFAULT),
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
-        pages=t.path_list("pages", ("/",)),
+        pages=_pages(t),
         secrets=t.name_map("secrets"),
         embedded=embedded,
+        protected_pages=t.path_list("protected_pages", ()),
+        login_path=_path(t, "login_path", "/login"),
+        health=_health(t.table("health")),
+        release=_release(t.table("release")),
+        guarded_endpoints=_guarded(t.tables("guarded_endpoints")),
     )
     t.finish()
     return env
@@ -228,7 +258,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
 
 def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
     where = f"[{table}]" if table else "top level"
-    t = _Table(source, where, data)
+    t = Table(source, where, data)
     default_env = t.string("default_env")
     raw_envs = t._get("envs") or {}
     t.finish()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import importlib
+import pkgutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
-__all__ = ["Finding", "Severity", "format_findings"]
+__all__ = ["CATALOGUE", "Finding", "Rule", "Severity", "catalogue", "format_findings", "rule"]
 
 
 class Severity(enum.IntEnum):
@@ -49,6 +52,55 @@ class Finding:
         if self.remediation:
             text += f" → fix: {self.remediation}"
         return text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A catalogue entry: the public contract behind a finding id."""
+
+    id: str
+    severity: Severity
+    title: str
+    remediation: str
+
+    def __call__(
+        self, evidence: str = "", *, url: str | None = None, severity: Severity | None = None
+    ) -> Finding:
+        """A finding of this rule (``severity`` overrides the default, e.g. by days left)."""
+        return Finding(
+            id=self.id,
+            severity=self.severity if severity is None else severity,
+            title=self.title,
+            evidence=evidence,
+            remediation=self.remediation,
+            url=url,
+        )
+
+    @property
+    def anchor(self) -> str:
+        """Where the README's finding catalogue documents this id."""
+        return f"README.md#{self.id.replace('.', '')}"
+
+
+_RULES: dict[str, Rule] = {}
+CATALOGUE: Mapping[str, Rule] = MappingProxyType(_RULES)
+
+
+def rule(id: str, severity: Severity, title: str, remediation: str) -> Rule:
+    """Declare a finding id once, at import time of the check module that reports it."""
+    if id in _RULES:
+        raise ValueError(f"finding id {id!r} is declared twice")
+    _RULES[id] = declared = Rule(id, severity, title, remediation)
+    return declared
+
+
+def catalogue() -> Mapping[str, Rule]:
+    """Every finding id of every check module (imports them all)."""
+    from pytest_prodready import checks
+
+    for module in pkgutil.iter_modules(checks.__path__):
+        importlib.import_module(f"{checks.__name__}.{module.name}")
+    return CATALOGUE
 
 
 def format_findings(findings: Iterable[Finding]) -> str:

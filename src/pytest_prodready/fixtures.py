@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import httpx
 import pytest
 
 from pytest_prodready.config import Environment
+from pytest_prodready.findings import Finding, format_findings
+from pytest_prodready.http import ResponseCache
 from pytest_prodready.runtime import Runtime, TargetError
 from pytest_prodready.secrets import Secret
 
-__all__ = ["RUNTIME_KEY", "api_url", "fetch", "http", "resolved", "runtime_of", "secret", "target"]
+__all__ = [
+    "FINDINGS_KEY",
+    "RUNTIME_KEY",
+    "api_url",
+    "assert_no_findings",
+    "expected_version",
+    "fetch",
+    "http",
+    "resolved",
+    "runtime_of",
+    "secret",
+    "target",
+]
 
 RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
+FINDINGS_KEY = pytest.StashKey[list[Finding]]()
 
 NO_TARGET = (
     "prodready: no target environment is selected, so this test has nothing to check. "
@@ -75,6 +90,32 @@ def http(pytestconfig: pytest.Config, target: Environment) -> httpx.Client:
 
 
 @pytest.fixture(scope="session")
-def fetch(pytestconfig: pytest.Config, target: Environment) -> Callable[[str], httpx.Response]:
-    """``fetch("/login")``: a cached GET; each distinct URL costs one request per session."""
-    return runtime_of(pytestconfig).cache().get
+def fetch(pytestconfig: pytest.Config, target: Environment) -> ResponseCache:
+    """``fetch("/login")``: a cached GET; each distinct URL costs one request per session.
+
+    ``fetch.ttfb("/login")`` is the time to first byte of that request, in seconds.
+    """
+    return runtime_of(pytestconfig).cache()
+
+
+@pytest.fixture(scope="session")
+def expected_version(pytestconfig: pytest.Config) -> str | None:
+    """The release the target must report: ``--expect-version``, ``--wait-for-version``,
+    ``PRODREADY_EXPECT_VERSION`` or ``[envs.X.release] expect``; None when not given."""
+    return runtime_of(pytestconfig).expected_version
+
+
+@pytest.fixture
+def assert_no_findings(request: pytest.FixtureRequest) -> Callable[[Iterable[Finding]], None]:
+    """``assert_no_findings(findings)``: fail the test listing every finding, worst first.
+
+    The findings are also kept on the test item for the reports.
+    """
+
+    def check(findings: Iterable[Finding]) -> None:
+        found = list(findings)
+        request.node.stash.setdefault(FINDINGS_KEY, []).extend(found)
+        if found:
+            pytest.fail(format_findings(found), pytrace=False)
+
+    return check

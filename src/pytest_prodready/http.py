@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpx
@@ -59,24 +60,36 @@ def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     return context
 
 
-def make_client(env: Environment, *, base_url: str | None = None) -> httpx.Client:
-    """An ``httpx.Client`` for ``env``: its timeout and CA, no redirects followed, our UA."""
+def make_client(
+    env: Environment, *, retries: int = CONNECT_RETRIES, timeout_s: float | None = None
+) -> httpx.Client:
+    """An ``httpx.Client`` for ``env``: its timeout and CA, no redirects followed, our UA.
+
+    The client is anonymous: it keeps no cookies, so one test's session never leaks into
+    another's checks (a protected page must be judged as a stranger sees it).
+    """
     context = ssl_context(env.ca_bundle)
     return httpx.Client(
-        base_url=base_url or env.base_url or "",
-        timeout=httpx.Timeout(env.timeout_s),
+        base_url=env.base_url or "",
+        timeout=httpx.Timeout(timeout_s or env.timeout_s),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        transport=RetryTransport(httpx.HTTPTransport(verify=context)),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        transport=RetryTransport(httpx.HTTPTransport(verify=context), retries=retries),
     )
 
 
 class ResponseCache:
-    """One GET per distinct URL per session; responses are read fully and kept."""
+    """One GET per distinct URL per session; responses are read fully and kept.
+
+    Call it like a function: ``fetch("/login")``; ``fetch.ttfb("/login")`` gives the time to
+    first byte measured on that one request.
+    """
 
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
         self._responses: dict[str, httpx.Response] = {}
+        self._ttfb: dict[str, float] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -92,8 +105,21 @@ class ResponseCache:
             lock = self._locks.setdefault(url, threading.Lock())
         with lock:
             if url not in self._responses:
-                self._responses[url] = self._client.get(url)
+                start = time.perf_counter()
+                response = self._client.send(self._client.build_request("GET", url), stream=True)
+                self._ttfb[url] = time.perf_counter() - start
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                self._responses[url] = response
             return self._responses[url]
+
+    __call__ = get
+
+    def ttfb(self, path_or_url: str) -> float | None:
+        """Seconds from sending the request to the response headers, if it was fetched."""
+        return self._ttfb.get(self.url(path_or_url))
 
     @property
     def requests_made(self) -> int:

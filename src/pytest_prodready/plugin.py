@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
@@ -10,8 +11,15 @@ import httpx
 import pytest
 
 from pytest_prodready import fixtures
-from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.config import (
+    ConfigFile,
+    Environment,
+    GuardedEndpoint,
+    find_config,
+    load_config,
+)
 from pytest_prodready.fixtures import RUNTIME_KEY
+from pytest_prodready.gate import wait_for_release
 from pytest_prodready.http import describe_error
 from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
 from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
@@ -30,6 +38,9 @@ MARKERS = {
 GATED_MARKERS = ("destructive", "load", "ratelimit")
 SAFETY_PREFIX = "prodready safety:"
 TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
+EXPECT_VERSION_VAR = "PRODREADY_EXPECT_VERSION"
+MAX_WAIT_S = 3600.0
+GATE_TIMEOUT_EXIT = pytest.ExitCode.TESTS_FAILED
 CONFIG_VAR = "PRODREADY_CONFIG"
 
 _CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
@@ -64,7 +75,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run destructive, load and rate-limit tests on the protected environment ENV; "
         "ENV must equal the target environment's name.",
     )
+    group.addoption(
+        "--expect-version",
+        metavar="VALUE",
+        default=None,
+        help=f"the release the target must report (also ${EXPECT_VERSION_VAR}), e.g. a SHA.",
+    )
+    group.addoption(
+        "--wait-for-version",
+        metavar="VALUE",
+        default=None,
+        help="before any test, wait until the target reports this release and is healthy.",
+    )
+    group.addoption(
+        "--wait-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=300.0,
+        help="how long --wait-for-version waits (default 300).",
+    )
+    group.addoption(
+        "--wait-interval",
+        metavar="SECONDS",
+        type=_seconds,
+        default=5.0,
+        help="pause between --wait-for-version polls (default 5).",
+    )
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds greater than 0 and at most {MAX_WAIT_S:g}, got {text!r}"
+        )
+    return value
 
 
 def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
@@ -103,6 +152,11 @@ def _build_runtime(config: pytest.Config, redactor: Redactor) -> Runtime | None:
     selection = _select(config, cfg)
     allow = config.getoption("allow_destructive")
     if selection is None:
+        if config.getoption("wait_for_version"):
+            raise pytest.UsageError(
+                "prodready: --wait-for-version needs a target environment. "
+                "Pass --target-env NAME with it."
+            )
         if allow:
             raise pytest.UsageError(
                 f"prodready: --allow-destructive={allow} was given, but no target environment "
@@ -138,10 +192,16 @@ def _build_runtime(config: pytest.Config, redactor: Redactor) -> Runtime | None:
     if dotenv:
         sources.append(load_dotenv(Path(dotenv)))
     explicit_base = config.getoption("base_url", None) or config.getini("base_url")
+    expected = (
+        config.getoption("expect_version")
+        or config.getoption("wait_for_version")
+        or os.environ.get(EXPECT_VERSION_VAR)
+    )
     return Runtime(
         cfg,
         selection,
         base_url_override=explicit_base if isinstance(explicit_base, str) else None,
+        expected_version=expected or None,
         redactor=redactor,
         secret_sources=sources,
     )
@@ -161,6 +221,61 @@ def pytest_configure(config: pytest.Config) -> None:
     env = runtime.declared
     if env.base_url and not runtime.base_url_override:
         config.option.base_url = env.base_url
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    expected = config.getoption("wait_for_version")
+    if not expected or hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    runtime = config.stash[RUNTIME_KEY]
+    assert runtime is not None  # _build_runtime refuses --wait-for-version without one
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    env = fixtures.resolved(runtime)
+
+    def progress(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+
+    result = wait_for_release(
+        env,
+        expected,
+        timeout_s=config.getoption("wait_timeout"),
+        interval_s=config.getoption("wait_interval"),
+        progress=progress,
+    )
+    if not result.ok:
+        pytest.exit(
+            f"prodready gate: {env.name!r} did not report release {expected!r} and healthy "
+            f"within {config.getoption('wait_timeout'):g} s ({result.polls} polls; last seen: "
+            f"{result.last_seen}). No suite was run: a half-deployed environment only "
+            "produces unrelated failures. Check the deploy, or raise --wait-timeout.",
+            returncode=GATE_TIMEOUT_EXIT,
+        )
+
+
+PARAMETERS: dict[str, Callable[[Environment], tuple[object, ...]]] = {
+    "page_spec": lambda env: env.pages,
+    "health_endpoint": lambda env: env.health,
+    "protected_page": lambda env: env.protected_pages,
+    "guarded_endpoint": lambda env: env.guarded_endpoints,
+}
+
+
+def _param_id(value: object) -> str:
+    if isinstance(value, GuardedEndpoint):
+        return f"{value.method} {value.path}"
+    return str(getattr(value, "path", value))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Suites are parametrized over the environment's own pages and endpoints.
+    runtime = metafunc.config.stash.get(RUNTIME_KEY, None)
+    for name, values_of in PARAMETERS.items():
+        if name in metafunc.fixturenames:
+            values = values_of(runtime.declared) if runtime is not None else ()
+            metafunc.parametrize(name, values, ids=[_param_id(v) for v in values])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -33,6 +33,8 @@ __all__ = ["DEMO_LOG_VAR", "Runtime", "Selection", "TargetError", "seed_embedded
 DEMO_LOG_VAR = "PRODREADY_DEMO_LOG"
 DEMO_VERSION_VAR = "PRODREADY_DEMO_VERSION"
 MAX_REDIRECT_HOPS = 5
+# demo-broken is a deploy that did not roll out: it still serves the previous release.
+DEMO_VERSIONS = {"demo": "1.4.2", "demo-broken": "1.4.1"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Runtime:
         selection: Selection,
         *,
         base_url_override: str | None,
+        expected_version: str | None = None,
         redactor: Redactor,
         secret_sources: list[Mapping[str, str]],
     ) -> None:
@@ -86,6 +89,7 @@ class Runtime:
         self.declared = config_file.envs[selection.name]
         self.base_url_override = base_url_override.rstrip("/") if base_url_override else None
         self.redactor = redactor
+        self.expected_version = expected_version or self.declared.release.expect
         self.secrets = SecretStore(selection.name, self.declared.secrets, secret_sources, redactor)
         self._lock = threading.RLock()
         self._env: Environment | None = None
@@ -129,7 +133,7 @@ class Runtime:
         log = os.environ.get(DEMO_LOG_VAR)
         settings = DemoSettings(
             variant=env.embedded or "demo",
-            version=os.environ.get(DEMO_VERSION_VAR) or "1.4.2",
+            version=os.environ.get(DEMO_VERSION_VAR) or DEMO_VERSIONS[env.embedded or "demo"],
             admin_password=values.get("admin_password") or _random.token_urlsafe(18),
             api_token=values.get("api_token") or _random.token_urlsafe(18),
             request_log=Path(log) if log else self._workdir / "requests.jsonl",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
+            # Stopping takes a fraction of a second; a second Ctrl-C would only interrupt
+            # the cleanup and leave a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             print("stopping")
     return 0
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from pytest_prodready.demo.openapi import openapi_document
-from pytest_prodready.demo.responses import api_error, json_response
+from pytest_prodready.demo.responses import api_error, json_response, route
 from pytest_prodready.demo.security import constant_time_equal
 from pytest_prodready.demo.state import DemoState
 
@@ -40,18 +40,16 @@ class Api:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/api/health", self.health, methods=["GET"]),
-            Route("/api/health/detailed", self.health_detailed, methods=["GET"]),
-            Route("/api/version", self.version, methods=["GET"]),
-            Route("/api/openapi.json", self.openapi, methods=["GET"]),
-            Route("/api/items", self.list_items, methods=["GET"]),
-            Route("/api/items", self.create_item, methods=["POST"]),
-            Route("/api/items/{item_id}", self.get_item, methods=["GET"]),
-            Route("/api/items/{item_id}", self.delete_item, methods=["DELETE"]),
-            Route("/api/auth/login", self.login, methods=["POST"]),
-            Route("/api/webhooks/stripe", self.stripe_webhook, methods=["POST"]),
-            Route("/api/cron/cleanup", self.cron_cleanup, methods=["GET", "POST"]),
-            Route("/api/csp-report", self.csp_report, methods=["POST"]),
+            route("/api/health", {"GET": self.health}),
+            route("/api/health/detailed", {"GET": self.health_detailed}),
+            route("/api/version", {"GET": self.version}),
+            route("/api/openapi.json", {"GET": self.openapi}),
+            route("/api/items", {"GET": self.list_items, "POST": self.create_item}),
+            route("/api/items/{item_id}", {"GET": self.get_item, "DELETE": self.delete_item}),
+            route("/api/auth/login", {"POST": self.login}),
+            route("/api/webhooks/stripe", {"POST": self.stripe_webhook}),
+            route("/api/cron/cleanup", {"GET": self.cron_cleanup, "POST": self.cron_cleanup}),
+            route("/api/csp-report", {"POST": self.csp_report}),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -86,9 +84,10 @@ class Api:
         if item_id is None:
             return api_error(422, "item_id must be an integer")
         if self.broken:
-            # The bug demo-broken ships: ids are packed into an unsigned 32-bit cache key,
-            # so a negative or very large id raises instead of answering 404.
-            struct.pack(">I", item_id)
+            # The bug demo-broken ships: the 0-based row index is packed into an unsigned
+            # 32-bit cache key, so id 0, a negative or a very large id raises instead of
+            # answering 404. Id 0 is the boundary value contract fuzzers always try.
+            struct.pack(">I", item_id - 1)
         item = self.state.items.get(item_id)
         if item is None:
             return api_error(404, "item not found")
@@ -102,7 +101,8 @@ class Api:
         if problem is not None:
             return api_error(422, problem)
         assert isinstance(body, dict)
-        item = self.state.items.add(body["name"], body["price_cents"], tuple(body.get("tags", ())))
+        price = int(body["price_cents"])
+        item = self.state.items.add(body["name"], price, tuple(body.get("tags", ())))
         return json_response(
             item.to_json(), status_code=201, headers={"location": f"/api/items/{item.id}"}
         )
@@ -184,6 +184,13 @@ async def _json_body(request: Request) -> Any:
         return None
 
 
+def _is_integer(value: object, minimum: int, maximum: int) -> bool:
+    # JSON Schema's "integer" includes 7.0 and excludes true, unlike Python's int.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
+
+
 def _is_text(value: object, max_length: int) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= max_length
 
@@ -197,10 +204,7 @@ def _item_problem(body: object) -> str | None:
         return f"unknown fields: {', '.join(sorted(unknown))}"
     if not _is_text(body.get("name"), 100):
         return "name must be a string of 1 to 100 characters"
-    price = body.get("price_cents")
-    if not (isinstance(price, int) and not isinstance(price, bool)) or not (
-        0 <= price <= _MAX_PRICE_CENTS
-    ):
+    if not _is_integer(body.get("price_cents"), 0, _MAX_PRICE_CENTS):
         return f"price_cents must be an integer from 0 to {_MAX_PRICE_CENTS}"
     tags = body.get("tags", [])
     if not (isinstance(tags, list) and len(tags) <= 10 and all(_is_text(t, 30) for t in tags)):

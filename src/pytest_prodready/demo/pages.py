@@ -9,9 +9,10 @@ from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from pytest_prodready.demo.errors import plain_error
+from pytest_prodready.demo.responses import route
 from pytest_prodready.demo.security import constant_time_equal, csp_nonce, set_cookie
 from pytest_prodready.demo.state import DemoState
 
@@ -52,15 +53,14 @@ class Pages:
 
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [
-            Route("/", self.home, methods=["GET"]),
-            Route("/login", self.login_form, methods=["GET"]),
-            Route("/login", self.login_submit, methods=["POST"]),
-            Route("/logout", self.logout, methods=["POST"]),
-            Route("/dashboard", self.dashboard, methods=["GET"]),
-            Route("/static/{name}", self.static, methods=["GET"]),
+            route("/", {"GET": self.home}),
+            route("/login", {"GET": self.login_form, "POST": self.login_submit}),
+            route("/logout", {"POST": self.logout}),
+            route("/dashboard", {"GET": self.dashboard}),
+            route("/static/{name}", {"GET": self.static}),
         ]
         if self.broken:
-            routes += [Route(path, self.leaked_file, methods=["GET"]) for path in _LEAKED_FILES]
+            routes += [route(path, {"GET": self.leaked_file}) for path in _LEAKED_FILES]
         return routes
 
     async def home(self, request: Request) -> Response:

@@ -1,12 +1,16 @@
-"""Response helpers shared by the pages, the API and the error handlers."""
+"""Response and routing helpers shared by the pages, the API and the error handlers."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -35,3 +39,17 @@ def api_error(
 
 def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
+
+
+def route(path: str, handlers: Mapping[str, Endpoint]) -> Route:
+    """One route per path with a handler per method.
+
+    Separate Routes for GET and POST of one path would each answer 405 with only their own
+    methods in `Allow`; one Route lists them all.
+    """
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return Route(path, dispatch, methods=list(handlers))

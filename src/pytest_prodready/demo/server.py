@@ -173,7 +173,9 @@ class DemoServer:
 
 
 def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP, not the default 0: asyncio only sets TCP_NODELAY on such
+    # sockets, and without it every response waits ~40 ms on Nagle and delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind((_HOST, 0))
     sock.listen(128)
     return sock

@@ -1,0 +1,27 @@
+"""Health endpoints: up, JSON, every component healthy, within budget, never cached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import httpx
+import pytest
+
+from pytest_prodready.checks import health
+from pytest_prodready.config import HealthEndpoint
+from pytest_prodready.findings import Finding
+from pytest_prodready.probes.health import sample
+
+LATENCY_SAMPLES = 3
+
+pytestmark = pytest.mark.smoke
+
+
+def test_health_endpoint(
+    health_endpoint: HealthEndpoint,
+    http: httpx.Client,
+    assert_no_findings: Callable[[Iterable[Finding]], None],
+) -> None:
+    samples = LATENCY_SAMPLES if health_endpoint.max_latency_ms is not None else 1
+    responses, latencies = sample(http, health_endpoint.path, samples=samples)
+    assert_no_findings(health.evaluate(health_endpoint, responses, latencies))

@@ -1,0 +1,24 @@
+"""Release identity: the version endpoint names the release, the expected one when given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from pytest_prodready.checks import health
+from pytest_prodready.config import Environment
+from pytest_prodready.findings import Finding
+from pytest_prodready.http import ResponseCache
+
+pytestmark = pytest.mark.smoke
+
+
+def test_release_is_the_expected_one(
+    target: Environment,
+    fetch: ResponseCache,
+    expected_version: str | None,
+    assert_no_findings: Callable[[Iterable[Finding]], None],
+) -> None:
+    response = fetch(target.release.path)
+    assert_no_findings(health.evaluate_release(target.release, response, expected=expected_version))
