@@ -1,0 +1,188 @@
+"""Health, release, pages and guarded-endpoint checks on plain responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_prodready.checks import health, pages
+from pytest_prodready.config import GuardedEndpoint, HealthEndpoint, PageSpec, ReleaseSpec
+from pytest_prodready.findings import Finding
+
+URL = "https://app.test/api/health"
+
+
+def response(
+    status: int = 200,
+    body: Any = None,
+    *,
+    text: str | None = None,
+    headers: dict[str, str] | None = None,
+    url: str = URL,
+) -> httpx.Response:
+    base = {"content-type": "application/json", "cache-control": "no-store"}
+    content = text.encode() if text is not None else json.dumps(body).encode()
+    return httpx.Response(
+        status,
+        headers={**base, **(headers or {})},
+        content=content,
+        request=httpx.Request("GET", url),
+    )
+
+
+def ids(findings: list[Finding]) -> list[str]:
+    return sorted(f.id for f in findings)
+
+
+HEALTHY = {"status": "ok", "components": {"db": "operational", "redis": {"status": "ok"}}}
+
+
+def test_healthy_endpoint_has_no_findings() -> None:
+    spec = HealthEndpoint(json={"status": "ok"}, max_latency_ms=500)
+    assert health.evaluate(spec, [response(body=HEALTHY)], [0.01, 0.02, 0.03]) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "resp", "latencies", "expected"),
+    [
+        (HealthEndpoint(), response(503, {"status": "down"}), [], ["health.status"]),
+        (
+            HealthEndpoint(),
+            response(text="OK", headers={"content-type": "text/plain"}),
+            [],
+            ["health.not-json"],
+        ),
+        (
+            HealthEndpoint(),
+            response(body={"status": "ok"}, headers={"content-type": "text/html"}),
+            [],
+            ["health.not-json"],
+        ),
+        (
+            HealthEndpoint(json={"db": True}),
+            response(body={"db": False}),
+            [],
+            ["health.body-mismatch"],
+        ),
+        (
+            HealthEndpoint(),
+            response(body={"status": "degraded"}),
+            [],
+            ["health.component-unhealthy"],
+        ),
+        (
+            HealthEndpoint(components_ok=("operational",)),
+            response(body={"components": [{"name": "redis", "status": "degraded"}]}),
+            [],
+            ["health.component-unhealthy"],
+        ),
+        (
+            HealthEndpoint(max_latency_ms=100),
+            response(body=HEALTHY),
+            [0.05, 0.3, 0.4],
+            ["health.slow"],
+        ),
+        (
+            HealthEndpoint(),
+            response(body=HEALTHY, headers={"cache-control": "max-age=60"}),
+            [],
+            ["health.cacheable"],
+        ),
+    ],
+)
+def test_each_health_finding(
+    spec: HealthEndpoint, resp: httpx.Response, latencies: list[float], expected: list[str]
+) -> None:
+    assert ids(health.evaluate(spec, [resp], latencies)) == expected
+
+
+def test_degraded_component_is_named() -> None:
+    body = {"components": {"database": "operational", "redis": "degraded"}}
+    [finding] = health.evaluate(HealthEndpoint(), [response(body=body)], [])
+    assert "redis: 'degraded'" in finding.evidence
+
+
+def test_latency_uses_the_median_not_the_worst_sample() -> None:
+    spec = HealthEndpoint(max_latency_ms=100)
+    assert health.evaluate(spec, [response(body=HEALTHY)], [0.05, 0.06, 2.0]) == []
+
+
+VERSION = ReleaseSpec()
+
+
+@pytest.mark.parametrize(
+    ("resp", "expected", "found"),
+    [
+        (response(body={"version": "abc"}), "abc", []),
+        (response(body={"version": "abc"}), None, []),
+        (response(body={"version": "old"}), "abc", ["release.mismatch"]),
+        (response(404, {"detail": "nope"}), None, ["release.unreadable"]),
+        (response(body={"commit": "abc"}), "abc", ["release.unreadable"]),
+        (response(text="<html>"), "abc", ["release.unreadable"]),
+    ],
+)
+def test_release(resp: httpx.Response, expected: str | None, found: list[str]) -> None:
+    assert ids(health.evaluate_release(VERSION, resp, expected=expected)) == found
+
+
+def test_release_mismatch_prints_both_values() -> None:
+    [finding] = health.evaluate_release(
+        VERSION, response(body={"version": "1.4.1"}), expected="1.4.2"
+    )
+    assert finding.evidence == "expected '1.4.2', deployed '1.4.1'"
+
+
+def page(status: int = 200, text: str = "<h1>Pricing</h1>", **headers: str) -> httpx.Response:
+    return httpx.Response(
+        status, headers=headers, text=text, request=httpx.Request("GET", "https://app.test/p")
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "resp", "ttfb", "found"),
+    [
+        (PageSpec("/p", contains="Pricing", max_ttfb_ms=800), page(), 0.2, []),
+        (PageSpec("/p"), page(500), None, ["page.status"]),
+        (PageSpec("/p"), page(302, location="/login"), None, ["page.status"]),
+        (PageSpec("/p", contains="Checkout"), page(), None, ["page.marker-missing"]),
+        (PageSpec("/p", max_ttfb_ms=100), page(), 0.25, ["page.slow"]),
+    ],
+)
+def test_pages(spec: PageSpec, resp: httpx.Response, ttfb: float | None, found: list[str]) -> None:
+    assert ids(pages.evaluate_page(spec, resp, ttfb)) == found
+
+
+@pytest.mark.parametrize(
+    ("resp", "found"),
+    [
+        (page(302, location="/login?next=/dashboard"), []),
+        (page(303, location="https://auth.app.test/signin"), []),
+        (page(401), []),
+        (page(403), []),
+        (page(200), ["page.protected-exposed"]),
+        (page(302, location="/"), ["page.protected-bad-redirect"]),
+        (page(500), ["page.status"]),
+    ],
+)
+def test_protected_pages(resp: httpx.Response, found: list[str]) -> None:
+    assert ids(pages.evaluate_protected(resp, login_path="/login")) == found
+
+
+@pytest.mark.parametrize(
+    ("status", "found"),
+    [
+        (400, []),
+        (401, []),
+        (403, []),
+        (200, ["endpoint.unguarded"]),
+        (204, ["endpoint.unguarded"]),
+        (500, ["endpoint.unexpected-status"]),
+        (404, ["endpoint.unexpected-status"]),
+    ],
+)
+def test_guarded_endpoints(status: int, found: list[str]) -> None:
+    spec = GuardedEndpoint("/api/webhooks/stripe")
+    assert ids(pages.evaluate_guarded(spec, page(status))) == found

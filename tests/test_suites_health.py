@@ -1,0 +1,53 @@
+"""The health, release and pages suites end to end against the embedded demos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = [
+    str(ROOT / "suites" / name) for name in ("test_health.py", "test_release.py", "test_pages.py")
+]
+
+
+def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        *SUITES,
+        "--target-env",
+        env,
+        "--prodready-config",
+        str(ROOT / "prodready.toml"),
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+
+
+def test_demo_passes_every_smoke_check(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo", "-m", "smoke")
+    result.assert_outcomes(passed=9)
+
+
+def test_demo_broken_fails_with_each_planted_flaw(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo-broken")
+    result.assert_outcomes(passed=4, failed=5)
+    out = result.stdout.str()
+    for expected in [
+        "[HIGH] health.component-unhealthy  A health component reports a non-healthy state "
+        "(evidence: redis: 'degraded'",
+        "[MEDIUM] health.cacheable",
+        "[HIGH] release.mismatch  The deployed release is not the expected one "
+        "(evidence: expected '1.4.2', deployed '1.4.1')",
+        "[HIGH] page.protected-exposed",
+        "[HIGH] endpoint.unguarded  An endpoint that needs a signature or secret accepts an "
+        "unauthenticated call (evidence: GET without credentials answered 200)",
+    ]:
+        assert expected in out, expected
+
+
+def test_expect_version_option_overrides_config(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo", "-k", "release", "--expect-version", "9.9.9")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*release.mismatch*expected '9.9.9', deployed '1.4.2'*"])
