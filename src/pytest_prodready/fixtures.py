@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from pytest_prodready.config import Environment
 from pytest_prodready.findings import Finding, format_findings
-from pytest_prodready.http import ResponseCache
 from pytest_prodready.runtime import Runtime, TargetError
 from pytest_prodready.secrets import Secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_prodready.http import ResponseCache
 
 __all__ = [
     "FINDINGS_KEY",

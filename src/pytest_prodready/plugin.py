@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 
-import httpx
 import pytest
 
 from pytest_prodready import fixtures
@@ -19,8 +19,6 @@ from pytest_prodready.config import (
     load_config,
 )
 from pytest_prodready.fixtures import RUNTIME_KEY
-from pytest_prodready.gate import wait_for_release
-from pytest_prodready.http import describe_error
 from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
 from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
 from pytest_prodready.secrets import Redactor, load_dotenv
@@ -229,6 +227,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     expected = config.getoption("wait_for_version")
     if not expected or hasattr(config, "workerinput") or config.option.collectonly:
         return
+    from pytest_prodready.gate import wait_for_release
+
     runtime = config.stash[RUNTIME_KEY]
     assert runtime is not None  # _build_runtime refuses --wait-for-version without one
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -342,7 +342,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     # A target that is down or slow is a finding, told in one line, not a stack dump.
     try:
         return (yield)
-    except httpx.TransportError as exc:
+    except Exception as exc:
+        # httpx is imported lazily (it costs ~100 ms): if nothing imported it, it cannot be it.
+        httpx = sys.modules.get("httpx")
+        if httpx is None or not isinstance(exc, httpx.TransportError):
+            raise
+        from pytest_prodready.http import describe_error
+
         message = describe_error(exc)
     # Outside the except block, so the report carries no chained traceback.
     pytest.fail(message, pytrace=False)

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from pytest_prodready.config import ConfigFile, Environment
-from pytest_prodready.http import ResponseCache, make_client
 from pytest_prodready.secrets import Redactor, SecretStore
 
 if TYPE_CHECKING:
+    import httpx
+
     from pytest_prodready.demo import DemoServer
+    from pytest_prodready.http import ResponseCache
 
 __all__ = ["DEMO_LOG_VAR", "Runtime", "Selection", "TargetError", "seed_embedded_secrets"]
 
@@ -159,12 +159,16 @@ class Runtime:
         """The session's client for the target (no redirects followed)."""
         with self._lock:
             if self._client is None:
+                from pytest_prodready.http import make_client
+
                 self._client = make_client(self.environment())
             return self._client
 
     def cache(self) -> ResponseCache:
         with self._lock:
             if self._cache is None:
+                from pytest_prodready.http import ResponseCache
+
                 self._cache = ResponseCache(self.client())
             return self._cache
 
@@ -185,6 +189,8 @@ class Runtime:
         env = self.environment()
         if not protected or not env.base_url:
             return None
+        import httpx
+
         url = env.base_url
         client = self.client()
         for _ in range(MAX_REDIRECT_HOPS):
