@@ -79,7 +79,7 @@ class Rule:
     @property
     def anchor(self) -> str:
         """Where the README's finding catalogue documents this id."""
-        return f"README.md#{self.id.replace('.', '')}"
+        return f"README.md#{self.id}"
 
 
 _RULES: dict[str, Rule] = {}
