@@ -190,8 +190,10 @@ def test_defaults_when_sections_are_absent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[[envs.s.health.endpoints]]\npath = '/h'\nexpect = 200\n",
-         "[envs.s.health.endpoints[0]] has unknown key 'expect'"),
+        (
+            "[[envs.s.health.endpoints]]\npath = '/h'\nexpect = 200\n",
+            "[envs.s.health.endpoints[0]] has unknown key 'expect'",
+        ),
         ("[[envs.s.health.endpoints]]\nmax_latency_ms = 5\n", "key 'path' is missing"),
         ("[envs.s.health]\nendpoint = []\n", "[envs.s.health] has unknown key 'endpoint'"),
         ("[envs.s.release]\nversion = '1'\n", "[envs.s.release] has unknown key 'version'"),
@@ -203,4 +205,58 @@ def test_defaults_when_sections_are_absent(tmp_path: Path) -> None:
 )
 def test_section_mistakes(tmp_path: Path, text: str, expected: str) -> None:
     body = '[envs.s]\nbase_url = "https://s.test"\n' + text.replace("[envs.s]\n", "")
+    assert expected in usage_error(tmp_path, body)
+
+
+def test_expect_and_accept_sections(tmp_path: Path) -> None:
+    cfg = load(
+        tmp_path,
+        """
+        [envs.s]
+        base_url = "https://s.test"
+        expect = { hsts_min_age = 31536000, cert_warn_days = 21, session_cookies = ["sid"] }
+        [[envs.s.accept]]
+        id = "health.cacheable"
+        reason = "CDN strips the header; tracked in OPS-12"
+        until = 2027-01-31
+        path = "/api/health"
+        """,
+    )
+    assert cfg is not None
+    env = cfg.envs["s"]
+    assert env.expect.hsts_min_age == 31536000
+    assert env.expect.cert_warn_days == 21
+    assert env.expect.cert_critical_days == 7
+    assert env.expect.session_cookies == ("sid",)
+    [acceptance] = env.accept
+    assert acceptance.until.isoformat() == "2027-01-31"
+    assert acceptance.matches("health.cacheable", "https://s.test/api/health")
+    assert not acceptance.matches("health.cacheable", "https://s.test/other")
+    assert not acceptance.matches("health.slow", "https://s.test/api/health")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[[envs.s.accept]]\nid = 'health.cachable'\nreason = 'x'\nuntil = 2027-01-31\n",
+            "Did you mean health.cacheable?",
+        ),
+        (
+            "[[envs.s.accept]]\nid = 'nope.nothing'\nreason = 'x'\nuntil = 2027-01-31\n",
+            "'nope.nothing', which is not a finding id",
+        ),
+        ("[[envs.s.accept]]\nid = 'health.slow'\nuntil = 2027-01-31\n", "key 'reason' is missing"),
+        (
+            "[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\nuntil = '2027-01-31'\n",
+            "must be a TOML date",
+        ),
+        ("[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\n", "must be a TOML date"),
+        ("[envs.s.expect]\nhsts_min = 1\n", "[envs.s.expect] has unknown key 'hsts_min'"),
+        ("[envs.s.expect]\ncert_warn_days = 0\n", "whole number from 1 to 365"),
+        ("[envs.s.expect]\ncert_warn_days = 10\ncert_critical_days = 20\n", "from 0 to 10"),
+    ],
+)
+def test_expect_and_accept_mistakes(tmp_path: Path, text: str, expected: str) -> None:
+    body = '[envs.s]\nbase_url = "https://s.test"\n' + text
     assert expected in usage_error(tmp_path, body)

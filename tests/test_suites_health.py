@@ -51,3 +51,29 @@ def test_expect_version_option_overrides_config(pytester: pytest.Pytester) -> No
     result = run(pytester, "demo", "-k", "release", "--expect-version", "9.9.9")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*release.mismatch*expected '9.9.9', deployed '1.4.2'*"])
+
+
+def test_accepted_finding_passes_and_expired_one_fails(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".toml",
+        prodready="""
+        [envs.b]
+        embedded = "demo-broken"
+        protected_pages = ["/dashboard"]
+        [[envs.b.accept]]
+        id = "page.protected-exposed"
+        reason = "public preview until the auth rewrite ships"
+        until = 2099-01-31
+        """.replace("        ", ""),
+    )
+    config = pytester.path / "prodready.toml"
+    args = [str(ROOT / "suites" / "test_pages.py"), "--prodready-config", str(config)]
+    args += ["--target-env", "b", "-k", "protected", "-p", "no:cacheprovider"]
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    config.write_text(config.read_text().replace("2099-01-31", "2020-01-31"))
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "[HIGH] page.protected-exposed" in out
+    assert "the acceptance of page.protected-exposed ('public preview until" in out
+    assert "expired on 2020-01-31" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -182,6 +183,17 @@ class Table:
         if value in choices:
             return value
         raise self.error(key, f"is {value!r}", f"Valid values: {', '.join(choices)}.")
+
+    def day(self, key: str) -> date:
+        """A required TOML date (``2027-01-31``, unquoted)."""
+        value = self._get(key)
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise self.error(
+                key,
+                f"must be a TOML date, got {value!r}",
+                f"Write it unquoted, e.g. {key} = 2027-01-31.",
+            )
+        return value
 
     def table(self, key: str) -> Table:
         """A sub-table (empty when absent), for a section such as ``[envs.prod.release]``."""

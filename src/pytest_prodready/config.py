@@ -8,9 +8,11 @@ wrong and the valid choices: a typo must never be silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,8 +25,10 @@ from pytest_prodready._table import Scalar, Table
 __all__ = [
     "EMBEDDED_TARGETS",
     "PROTECTED_BY_DEFAULT",
+    "Acceptance",
     "ConfigFile",
     "Environment",
+    "Expectations",
     "GuardedEndpoint",
     "HealthEndpoint",
     "PageSpec",
@@ -79,6 +83,33 @@ class GuardedEndpoint:
     expect_status: tuple[int, ...] = (400, 401, 403)
 
 
+@dataclass(frozen=True)
+class Expectations:
+    """Thresholds the security checks apply (``[envs.X.expect]``)."""
+
+    hsts_min_age: int = 15_552_000
+    cert_warn_days: int = 30
+    cert_critical_days: int = 7
+    session_cookies: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+    max_exposure_requests: int = 40
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A finding the team has decided to live with, for a reason, until a date."""
+
+    id: str
+    reason: str
+    until: date
+    path: str | None = None
+
+    def matches(self, finding_id: str, url: str | None) -> bool:
+        if finding_id != self.id:
+            return False
+        return self.path is None or (url is not None and urlsplit(url).path == self.path)
+
+
 DEFAULT_HEALTH = (HealthEndpoint(),)
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -103,6 +134,8 @@ class Environment:
     health: tuple[HealthEndpoint, ...] = DEFAULT_HEALTH
     release: ReleaseSpec = ReleaseSpec()
     guarded_endpoints: tuple[GuardedEndpoint, ...] = ()
+    expect: Expectations = Expectations()
+    accept: tuple[Acceptance, ...] = ()
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -204,6 +237,45 @@ def _guarded(entries: list[Table] | None) -> tuple[GuardedEndpoint, ...]:
     return tuple(guarded)
 
 
+def _expect(t: Table) -> Expectations:
+    warn = t.integer("cert_warn_days", 30, minimum=1, maximum=365)
+    expect = Expectations(
+        hsts_min_age=t.integer("hsts_min_age", 15_552_000, minimum=0, maximum=10 * 31_536_000),
+        cert_warn_days=warn,
+        cert_critical_days=t.integer("cert_critical_days", min(7, warn), minimum=0, maximum=warn),
+        session_cookies=t.string_list("session_cookies", ()),
+        cors_allowed_origins=t.string_list("cors_allowed_origins", ()),
+        max_exposure_requests=t.integer("max_exposure_requests", 40, minimum=1, maximum=200),
+    )
+    t.finish()
+    return expect
+
+
+def _accept(entries: list[Table] | None) -> tuple[Acceptance, ...]:
+    from pytest_prodready.findings import catalogue
+
+    accepted = []
+    for e in entries or []:
+        finding_id = e.string("id", required=True)
+        assert finding_id is not None
+        known = catalogue()
+        if finding_id not in known:
+            close = difflib.get_close_matches(finding_id, known, n=3, cutoff=0.8)
+            hint = f"Did you mean {', '.join(close)}?" if close else "See the README's catalogue."
+            raise e.error("id", f"is {finding_id!r}, which is not a finding id", hint)
+        reason = e.string("reason", required=True)
+        accepted.append(
+            Acceptance(
+                id=finding_id,
+                reason=reason or "",
+                until=e.day("until"),
+                path=_path(e, "path", "") or None,
+            )
+        )
+        e.finish()
+    return tuple(accepted)
+
+
 def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
     where = f"[{'.'.join(p for p in (cfg_table, 'envs', name) if p)}]"
     if not isinstance(data, dict):
@@ -251,6 +323,8 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         health=_health(t.table("health")),
         release=_release(t.table("release")),
         guarded_endpoints=_guarded(t.tables("guarded_endpoints")),
+        expect=_expect(t.table("expect")),
+        accept=_accept(t.tables("accept")),
     )
     t.finish()
     return env

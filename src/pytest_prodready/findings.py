@@ -7,9 +7,24 @@ import importlib
 import pkgutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-__all__ = ["CATALOGUE", "Finding", "Rule", "Severity", "catalogue", "format_findings", "rule"]
+if TYPE_CHECKING:
+    from pytest_prodready.config import Acceptance
+
+__all__ = [
+    "CATALOGUE",
+    "Finding",
+    "Rule",
+    "Severity",
+    "Verdict",
+    "catalogue",
+    "format_findings",
+    "judge",
+    "rule",
+]
 
 
 class Severity(enum.IntEnum):
@@ -88,9 +103,11 @@ CATALOGUE: Mapping[str, Rule] = MappingProxyType(_RULES)
 
 def rule(id: str, severity: Severity, title: str, remediation: str) -> Rule:
     """Declare a finding id once, at import time of the check module that reports it."""
-    if id in _RULES:
-        raise ValueError(f"finding id {id!r} is declared twice")
-    _RULES[id] = declared = Rule(id, severity, title, remediation)
+    declared = Rule(id, severity, title, remediation)
+    # A module imported again (importlib.reload, pytester) re-declares the same rule: fine.
+    if _RULES.get(id, declared) != declared:
+        raise ValueError(f"finding id {id!r} is declared twice, differently")
+    _RULES[id] = declared
     return declared
 
 
@@ -111,3 +128,41 @@ def format_findings(findings: Iterable[Finding]) -> str:
     count = len(ordered)
     head = f"{count} finding{'s' if count != 1 else ''}:"
     return "\n".join([head, *(f"- {f.line()}" for f in ordered)])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Findings split by the environment's acceptances."""
+
+    failing: tuple[Finding, ...]
+    accepted: tuple[tuple[Finding, Acceptance], ...]
+    expired: tuple[tuple[Finding, Acceptance], ...]
+
+    def message(self, today: date) -> str:
+        lines = [format_findings(self.failing)]
+        for finding, acceptance in self.expired:
+            days = (today - acceptance.until).days
+            lines.append(
+                f"- note: the acceptance of {finding.id} ({acceptance.reason!r}) expired on "
+                f"{acceptance.until.isoformat()}, {days} day{'s' if days != 1 else ''} ago: "
+                "fix the finding, or renew `until` in [envs.*] accept"
+            )
+        return "\n".join(lines)
+
+
+def judge(findings: Iterable[Finding], acceptances: Iterable[Acceptance], today: date) -> Verdict:
+    """Remove accepted findings; an acceptance past its ``until`` date no longer counts."""
+    rules = list(acceptances)
+    failing: list[Finding] = []
+    accepted: list[tuple[Finding, Acceptance]] = []
+    expired: list[tuple[Finding, Acceptance]] = []
+    for finding in findings:
+        matches = [a for a in rules if a.matches(finding.id, finding.url)]
+        valid = [a for a in matches if a.until >= today]
+        if valid:
+            accepted.append((finding, valid[0]))
+            continue
+        failing.append(finding)
+        if matches:
+            expired.append((finding, matches[0]))
+    return Verdict(tuple(failing), tuple(accepted), tuple(expired))

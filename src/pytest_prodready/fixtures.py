@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding, format_findings
+from pytest_prodready.config import Acceptance, Environment
+from pytest_prodready.findings import Finding, judge
 from pytest_prodready.runtime import Runtime, TargetError
 from pytest_prodready.secrets import Secret
 
@@ -33,6 +34,7 @@ __all__ = [
 
 RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
 FINDINGS_KEY = pytest.StashKey[list[Finding]]()
+ACCEPTED_KEY = pytest.StashKey[list[tuple[Finding, Acceptance]]]()
 
 NO_TARGET = (
     "prodready: no target environment is selected, so this test has nothing to check. "
@@ -113,13 +115,19 @@ def expected_version(pytestconfig: pytest.Config) -> str | None:
 def assert_no_findings(request: pytest.FixtureRequest) -> Callable[[Iterable[Finding]], None]:
     """``assert_no_findings(findings)``: fail the test listing every finding, worst first.
 
-    The findings are also kept on the test item for the reports.
+    Findings the environment accepts (``accept = [...]``, until their date) are left out of
+    the failure; all are kept on the test item for the reports.
     """
 
+    runtime = request.config.stash.get(RUNTIME_KEY, None)
+    acceptances = runtime.declared.accept if runtime is not None else ()
+
     def check(findings: Iterable[Finding]) -> None:
-        found = list(findings)
-        request.node.stash.setdefault(FINDINGS_KEY, []).extend(found)
-        if found:
-            pytest.fail(format_findings(found), pytrace=False)
+        today = date.today()
+        verdict = judge(findings, acceptances, today)
+        request.node.stash.setdefault(FINDINGS_KEY, []).extend(verdict.failing)
+        request.node.stash.setdefault(ACCEPTED_KEY, []).extend(verdict.accepted)
+        if verdict.failing:
+            pytest.fail(verdict.message(today), pytrace=False)
 
     return check

@@ -1,0 +1,70 @@
+"""Findings, their formatting, and acceptances, on plain data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pytest_prodready.config import Acceptance
+from pytest_prodready.findings import (
+    CATALOGUE,
+    Finding,
+    Severity,
+    catalogue,
+    format_findings,
+    judge,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+def finding(id: str, severity: Severity = Severity.LOW, url: str = "https://a.test/") -> Finding:
+    return Finding(id, severity, f"title of {id}", evidence="ev", remediation="fix it", url=url)
+
+
+def test_format_lists_worst_first_one_line_each() -> None:
+    text = format_findings(
+        [finding("b.low"), finding("a.high", Severity.HIGH), finding("c.med", Severity.MEDIUM)]
+    )
+    lines = text.splitlines()
+    assert lines[0] == "3 findings:"
+    assert [line.split()[1] for line in lines[1:]] == ["[HIGH]", "[MEDIUM]", "[LOW]"]
+    assert lines[1] == (
+        "- [HIGH] a.high  title of a.high (evidence: ev) at https://a.test/ → fix: fix it"
+    )
+
+
+def test_acceptance_removes_a_finding_until_its_date() -> None:
+    acceptance = Acceptance("a.x", "known", date(2026, 12, 31))
+    verdict = judge([finding("a.x"), finding("b.y")], [acceptance], TODAY)
+    assert [f.id for f in verdict.failing] == ["b.y"]
+    assert [(f.id, a.reason) for f, a in verdict.accepted] == [("a.x", "known")]
+    assert verdict.expired == ()
+
+
+def test_expired_acceptance_fails_and_says_when() -> None:
+    acceptance = Acceptance("a.x", "legacy page", date(2026, 11, 20))
+    verdict = judge([finding("a.x")], [acceptance], TODAY)
+    assert [f.id for f in verdict.failing] == ["a.x"]
+    assert "expired on 2026-11-20, 3 days ago" in verdict.message(TODAY)
+
+
+def test_acceptance_by_path() -> None:
+    acceptance = Acceptance("a.x", "legacy", date(2027, 1, 1), path="/legacy")
+    verdict = judge(
+        [finding("a.x", url="https://a.test/legacy"), finding("a.x", url="https://a.test/")],
+        [acceptance],
+        TODAY,
+    )
+    assert [f.url for f in verdict.failing] == ["https://a.test/"]
+
+
+def test_catalogue_ids_are_unique_well_formed_and_documented() -> None:
+    rules = catalogue()
+    assert rules is CATALOGUE
+    assert len(rules) >= 20
+    for rule_id, rule in rules.items():
+        assert rule.id == rule_id
+        assert rule_id == rule_id.lower()
+        assert "." in rule_id
+        assert rule.title
+        assert rule.remediation
