@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import urljoin, urlsplit
 
 from pytest_prodready.config import ConfigFile, Environment
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from pytest_prodready.demo import DemoServer
     from pytest_prodready.http import ResponseCache
+
+T = TypeVar("T")
 
 __all__ = ["DEMO_LOG_VAR", "Runtime", "Selection", "TargetError", "seed_embedded_secrets"]
 
@@ -43,6 +45,11 @@ class Selection:
 
     name: str
     origin: str
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
 
 
 class TargetError(RuntimeError):
@@ -97,6 +104,8 @@ class Runtime:
         self._workdir: Path | None = None
         self._client: httpx.Client | None = None
         self._cache: ResponseCache | None = None
+        self._facts: dict[str, object] = {}
+        self._fact_locks: dict[str, threading.Lock] = {}
         self._redirect_checked = False
         self._redirect_target: str | None = None
 
@@ -171,6 +180,26 @@ class Runtime:
 
                 self._cache = ResponseCache(self.client())
             return self._cache
+
+    def fact(self, key: str, gather: Callable[[], T]) -> T:
+        """``gather()`` once per session (per xdist worker) for ``key``; then its result.
+
+        Probes are the only network I/O and many checks read the same facts: a TLS handshake,
+        a CORS preflight or an exposure sweep costs its requests once.
+        """
+        with self._lock:
+            lock = self._fact_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._facts:
+                try:
+                    self._facts[key] = gather()
+                except Exception as exc:
+                    # A target that is down stays down for this run: fail fast, not per test.
+                    self._facts[key] = _Failed(exc)
+            value = self._facts[key]
+            if isinstance(value, _Failed):
+                raise value.error.with_traceback(None)
+            return cast(T, value)
 
     def protected_redirect_target(self) -> str | None:
         """Name of a protected env that the base URL redirects to, if any (checked once)."""
