@@ -32,7 +32,9 @@ __all__ = [
     "GuardedEndpoint",
     "HealthEndpoint",
     "PageSpec",
+    "RateLimitSpec",
     "ReleaseSpec",
+    "Tier",
     "find_config",
     "load_config",
 ]
@@ -110,6 +112,42 @@ class Acceptance:
         return self.path is None or (url is not None and urlsplit(url).path == self.path)
 
 
+@dataclass(frozen=True)
+class Tier:
+    """A client tier whose requests carry a secret token (``[envs.X.tiers.NAME]``)."""
+
+    name: str
+    secret: str
+    header: str = "Authorization"
+    format: str = "Bearer {secret}"
+
+
+@dataclass(frozen=True)
+class RateLimitSpec:
+    """A declared limiter policy: ``limit`` requests per ``window_s`` on one endpoint."""
+
+    name: str
+    path: str
+    limit: int
+    window_s: float
+    method: str = "POST"
+    json: Mapping[str, Scalar] | None = None
+    tier: str | None = None
+    margin: int = 3
+    tolerance: int = 0
+    concurrency: int = 1
+    safe_on_protected: bool = False
+
+    @property
+    def cap(self) -> int:
+        """Requests a burst may send at most: never more than ``limit + 10``."""
+        return self.limit + min(self.margin + self.tolerance, HARD_CAP_OVER_LIMIT)
+
+
+HARD_CAP_OVER_LIMIT = 10
+MAX_RATE_LIMIT = 1000
+
+
 DEFAULT_HEALTH = (HealthEndpoint(),)
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -136,6 +174,8 @@ class Environment:
     guarded_endpoints: tuple[GuardedEndpoint, ...] = ()
     expect: Expectations = Expectations()
     accept: tuple[Acceptance, ...] = ()
+    tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
+    rate_limits: tuple[RateLimitSpec, ...] = ()
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -276,6 +316,64 @@ def _accept(entries: list[Table] | None) -> tuple[Acceptance, ...]:
     return tuple(accepted)
 
 
+def _tiers(t: Table, secrets: Mapping[str, str]) -> Mapping[str, Tier]:
+    tiers = {}
+    for name in list(t.data):
+        e = t.table(name)
+        secret = e.string("secret", required=True) or ""
+        if secret not in secrets:
+            raise e.error(
+                "secret",
+                f"names {secret!r}, which is not one of this environment's secrets",
+                f'Declare it: secrets = {{ {secret} = "ENV_VAR" }}.',
+            )
+        fmt = e.string("format") or "Bearer {secret}"
+        if "{secret}" not in fmt:
+            raise e.error(
+                "format", f"is {fmt!r}", 'It must contain {secret}, e.g. "Bearer {secret}".'
+            )
+        tiers[name] = Tier(name, secret, header=e.string("header") or "Authorization", format=fmt)
+        e.finish()
+    t.finish()
+    return MappingProxyType(tiers)
+
+
+def _rate_limits(
+    entries: list[Table] | None, tiers: Mapping[str, Tier], secrets: Mapping[str, str]
+) -> tuple[RateLimitSpec, ...]:
+    specs = []
+    for e in entries or []:
+        limit = e.integer("limit", 0, minimum=1, maximum=MAX_RATE_LIMIT)
+        if "limit" not in e.data:
+            raise e.error("limit", "is missing", "Declare the policy, e.g. limit = 5.")
+        tier = e.string("tier")
+        if tier is not None and tier not in tiers:
+            known = ", ".join(tiers) or "none declared"
+            raise e.error(
+                "tier",
+                f"is {tier!r}, which is not a declared tier ({known})",
+                'Add [envs.NAME.tiers.TIER] with secret = "logical_name".',
+            )
+        json_body = e.scalar_map("json") if "json" in e.data else None
+        specs.append(
+            RateLimitSpec(
+                name=e.string("name", required=True) or "",
+                path=_path(e, "path", "/", required=True),
+                limit=limit,
+                window_s=e.number("window_s", 60.0, minimum=0, maximum=86_400),
+                method=e.choice("method", "POST", HTTP_METHODS),
+                json=json_body,
+                tier=tier,
+                margin=e.integer("margin", 3, minimum=1, maximum=HARD_CAP_OVER_LIMIT),
+                tolerance=e.integer("tolerance", 0, minimum=0, maximum=HARD_CAP_OVER_LIMIT - 1),
+                concurrency=e.integer("concurrency", 1, minimum=1, maximum=8),
+                safe_on_protected=e.boolean("safe_on_protected", False),
+            )
+        )
+        e.finish()
+    return tuple(specs)
+
+
 def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
     where = f"[{'.'.join(p for p in (cfg_table, 'envs', name) if p)}]"
     if not isinstance(data, dict):
@@ -306,6 +404,8 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
             raise t.error(
                 "ca_bundle", f"points at {ca_path}, which does not exist", "Fix the path."
             )
+    secrets = t.name_map("secrets")
+    tiers = _tiers(t.table("tiers"), secrets)
     env = Environment(
         name=name,
         base_url=base_url,
@@ -316,7 +416,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
         pages=_pages(t),
-        secrets=t.name_map("secrets"),
+        secrets=secrets,
         embedded=embedded,
         protected_pages=t.path_list("protected_pages", ()),
         login_path=_path(t, "login_path", "/login"),
@@ -325,6 +425,8 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         guarded_endpoints=_guarded(t.tables("guarded_endpoints")),
         expect=_expect(t.table("expect")),
         accept=_accept(t.tables("accept")),
+        tiers=tiers,
+        rate_limits=_rate_limits(t.tables("rate_limits"), tiers, secrets),
     )
     t.finish()
     return env

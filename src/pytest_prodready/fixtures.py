@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -25,6 +25,7 @@ __all__ = [
     "assert_no_findings",
     "expected_version",
     "fetch",
+    "gather_once",
     "http",
     "resolved",
     "runtime_of",
@@ -32,6 +33,7 @@ __all__ = [
     "target",
 ]
 
+T = TypeVar("T")
 RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
 FINDINGS_KEY = pytest.StashKey[list[Finding]]()
 ACCEPTED_KEY = pytest.StashKey[list[tuple[Finding, Acceptance]]]()
@@ -102,6 +104,13 @@ def fetch(pytestconfig: pytest.Config, target: Environment) -> ResponseCache:
     ``fetch.ttfb("/login")`` is the time to first byte of that request, in seconds.
     """
     return runtime_of(pytestconfig).cache()
+
+
+@pytest.fixture(scope="session")
+def gather_once(pytestconfig: pytest.Config) -> Callable[[str, Callable[[], T]], T]:
+    """``gather_once(key, probe)``: run ``probe()`` once per session for ``key``; later calls
+    get its result (or its error again), so tests sharing a probe cost its requests once."""
+    return runtime_of(pytestconfig).fact
 
 
 @pytest.fixture(scope="session")

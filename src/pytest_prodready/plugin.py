@@ -15,6 +15,7 @@ from pytest_prodready.config import (
     ConfigFile,
     Environment,
     GuardedEndpoint,
+    RateLimitSpec,
     find_config,
     load_config,
 )
@@ -260,12 +261,15 @@ PARAMETERS: dict[str, Callable[[Environment], tuple[object, ...]]] = {
     "health_endpoint": lambda env: env.health,
     "protected_page": lambda env: env.protected_pages,
     "guarded_endpoint": lambda env: env.guarded_endpoints,
+    "rate_limit": lambda env: env.rate_limits,
 }
 
 
 def _param_id(value: object) -> str:
     if isinstance(value, GuardedEndpoint):
         return f"{value.method} {value.path}"
+    if isinstance(value, RateLimitSpec):
+        return value.name
     return str(getattr(value, "path", value))
 
 

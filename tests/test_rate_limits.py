@@ -1,0 +1,143 @@
+"""Rate-limit suite end to end: the demo's real limiter, the broken demo, nginx limit_req, and
+the safety rules on protected environments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_prodready.demo import read_request_log
+from tests.nginx import nginx
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = str(ROOT / "suites" / "test_rate_limits.py")
+LOGIN = """
+[[envs.{env}.rate_limits]]
+name = "login"
+path = "{path}"
+method = "POST"
+json = {{ email = "probe@example.com", password = "wrong" }}
+limit = 5
+window_s = 60
+{extra}
+"""
+
+
+def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
+    config = pytester.path / "prodready.toml"
+    return pytester.runpytest(
+        SUITE,
+        "--prodready-config",
+        str(config),
+        "--target-env",
+        env,
+        "-m",
+        "not slow",
+        "-p",
+        "no:cacheprovider",
+        "-rP",
+        *args,
+    )
+
+
+def config(pytester: pytest.Pytester, text: str) -> None:
+    (pytester.path / "prodready.toml").write_text(text)
+
+
+def test_demo_limiter_passes_and_states_the_figure(pytester: pytest.Pytester) -> None:
+    config(
+        pytester,
+        '[envs.d]\nembedded = "demo"\n' + LOGIN.format(env="d", path="/api/auth/login", extra=""),
+    )
+    result = run(pytester, "d")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["login: declared 5/60s, first 429 at request 6, Retry-After 6? s"])
+
+
+def test_demo_broken_limiter_is_not_enforced(pytester: pytest.Pytester) -> None:
+    config(
+        pytester,
+        '[envs.b]\nembedded = "demo-broken"\n'
+        + LOGIN.format(env="b", path="/api/auth/login", extra=""),
+    )
+    result = run(pytester, "b")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ratelimit.not-enforced*login: declared 5/60s, no 429 in 8 requests (statuses: 401 x8)*"]
+    )
+
+
+NGINX_LIMITED = """
+limit_req_zone $binary_remote_addr zone=strict:1m rate=1r/m;
+limit_req_zone $binary_remote_addr zone=bare:1m rate=1r/m;
+limit_req_status 429;
+server {
+    listen 127.0.0.1:{port};
+    # `return` runs before limit_req (rewrite phase): limited routes proxy to the app.
+    location = /api/strict {
+        limit_req zone=strict burst=4 nodelay;
+        error_page 429 = @limited;
+        proxy_pass http://127.0.0.1:{port}/app;
+    }
+    location = /api/bare {
+        limit_req zone=bare burst=2 nodelay;
+        proxy_pass http://127.0.0.1:{port}/app;
+    }
+    location = /app {
+        return 401 '{"detail": "bad credentials"}';
+    }
+    location @limited {
+        add_header Retry-After 60 always;
+        return 429 '{"detail": "slow down"}';
+    }
+}
+"""
+
+
+def test_nginx_limit_req(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    with nginx(tmp_path / "nginx", NGINX_LIMITED) as port:
+        config(
+            pytester,
+            f'[envs.n]\nbase_url = "http://127.0.0.1:{port}"\n'
+            + LOGIN.format(env="n", path="/api/strict", extra="")
+            + LOGIN.format(env="n", path="/api/bare", extra="").replace('"login"', '"bare"'),
+        )
+        result = run(pytester, "n")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "login: declared 5/60s, first 429 at request 6, Retry-After 60 s" in out
+    assert "ratelimit.too-early" in out
+    assert "bare: declared 5/60s, first 429 at request 4" in out
+    assert "ratelimit.no-retry-after" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "allow", "bursts"),
+    [
+        ("", None, 0),
+        ("", "--allow-destructive=prod", 0),
+        ("safe_on_protected = true", "--allow-destructive=prod", 1),
+    ],
+)
+def test_protected_env_sends_no_burst_unless_allowed_and_safe(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: str,
+    allow: str | None,
+    bursts: int,
+) -> None:
+    log = pytester.path / "requests.jsonl"
+    monkeypatch.setenv("PRODREADY_DEMO_LOG", str(log))
+    config(
+        pytester,
+        '[envs.prod]\nembedded = "demo"\n'
+        + LOGIN.format(env="prod", path="/api/auth/login", extra=extra),
+    )
+    result = run(pytester, "prod", *([allow] if allow else []))
+    if bursts:
+        result.assert_outcomes(passed=1)
+    else:
+        result.assert_outcomes(skipped=1)
+    posts = [r for r in read_request_log(log) if r["method"] == "POST"]
+    assert len(posts) == (6 if bursts else 0)
