@@ -1,0 +1,101 @@
+"""HTTP to HTTPS redirection, judged as Mozilla HTTP Observatory's redirection test does.
+
+The facts are the hops a client makes from the environment's plain-HTTP URL, gathered by
+:func:`pytest_prodready.probes.redirect.follow`. HSTS can only be set by an HTTPS response of
+the same host, so the first redirect must go straight to ``https://`` on that host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from pytest_prodready.findings import Finding, Severity, rule
+
+__all__ = [
+    "FIRST_HOP_OFF_HOST",
+    "MISSING",
+    "NOT_TO_HTTPS",
+    "REDIRECT_STATUSES",
+    "Hop",
+    "evaluate",
+]
+
+MISSING = rule(
+    "redirect.missing",
+    Severity.HIGH,
+    "Plain HTTP is served without a redirect to HTTPS",
+    "Answer every plain-HTTP request with a 301 (or 308) to the same URL on https://",
+)
+NOT_TO_HTTPS = rule(
+    "redirect.not-to-https",
+    Severity.HIGH,
+    "Plain HTTP redirects, but does not end on HTTPS",
+    "Point the redirect's Location at https://, and let no later hop go back to http://",
+)
+FIRST_HOP_OFF_HOST = rule(
+    "redirect.first-hop-off-host",
+    Severity.LOW,
+    "First redirect does not go to HTTPS on the same host",
+    "Redirect http://host/ to https://host/ first, then elsewhere: otherwise the host never "
+    "gets its HSTS header and cannot be HSTS-preloaded",
+)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One request of the chain: its absolute URL, the status, and Location if any."""
+
+    url: str
+    status: int
+    location: str | None = None
+
+    @property
+    def target(self) -> str | None:
+        """The absolute URL this hop redirects to, or None if it is not a redirect."""
+        if self.status not in REDIRECT_STATUSES or not self.location:
+            return None
+        return urljoin(self.url, self.location)
+
+
+def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
+    """Findings for the redirect chain that starts at the plain-HTTP URL.
+
+    An empty chain (nothing listens on plain HTTP) passes, as in Observatory. ``https_url`` is
+    the environment's HTTPS URL, named in the evidence as where the first hop should go.
+    """
+    if not chain:
+        return []
+    start = chain[0]
+    first_target = start.target
+    if first_target is None:
+        location = f" (Location: {start.location})" if start.location else ""
+        evidence = f"GET {start.url} answered {start.status}{location}, expected a redirect"
+        return [MISSING(f"{evidence} to {https_url}", url=start.url)]
+
+    route = [start.url, *(hop.url for hop in chain[1:])]
+    last_target = chain[-1].target
+    if last_target is not None:
+        # The chain was cut (hop limit, loop or an unreachable hop): its last Location counts.
+        route.append(last_target)
+    shown = " -> ".join(route)
+    if urlsplit(route[-1]).scheme != "https":
+        return [NOT_TO_HTTPS(f"route {shown}", url=start.url)]
+
+    first = urlsplit(first_target)
+    same_host = _host(first_target) == _host(start.url)
+    if first.scheme == "https" and same_host:
+        return []
+    if first.scheme != "https":
+        # A cleartext first hop is worse than an off-host one: Observatory scores it lower.
+        evidence = f"first redirect stays on http: {shown}; expected {https_url}"
+        return [FIRST_HOP_OFF_HOST(evidence, url=start.url, severity=Severity.MEDIUM)]
+    evidence = f"first redirect leaves {_host(start.url)}: {shown}; expected {https_url}"
+    return [FIRST_HOP_OFF_HOST(evidence, url=start.url)]
+
+
+def _host(url: str) -> str:
+    # Hostname only: the port changes with the scheme, the host must not.
+    return (urlsplit(url).hostname or "").rstrip(".").lower()

@@ -1,0 +1,55 @@
+"""Request the exposure catalogue's paths for :mod:`pytest_prodready.checks.exposure`."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+
+from pytest_prodready.checks.exposure import EXPOSURES, PathResult
+
+__all__ = ["MAX_BODY_BYTES", "probe"]
+
+MAX_BODY_BYTES = 64 * 1024
+"""Signatures read the start of a file; a 2 GB backup.zip must not be downloaded to know it."""
+
+
+def probe(
+    client: httpx.Client, base_url: str, *, max_requests: int = 40
+) -> tuple[PathResult, list[PathResult]]:
+    """The baseline (a random path that cannot exist) and the answer for each catalogue path.
+
+    Paths are joined to ``base_url`` (its path prefix kept). One GET each, redirects never
+    followed, at most :data:`MAX_BODY_BYTES` of each body read. At most ``max_requests``
+    requests, the baseline included: the catalogue is cut short rather than the cap exceeded.
+    A path whose request fails (reset, timeout) is kept with ``status`` 0 and its ``error``;
+    a failing baseline raises, since nothing can be judged without it.
+    """
+    if max_requests < 2:
+        raise ValueError(
+            f"max_requests must be at least 2 (baseline and a path), got {max_requests}"
+        )
+    base = base_url.rstrip("/")
+    baseline = _fetch(client, base, f"/prodready-missing-{secrets.token_hex(8)}")
+    results: list[PathResult] = []
+    for entry in EXPOSURES[: max_requests - 1]:
+        try:
+            results.append(_fetch(client, base, entry.path))
+        except httpx.TransportError as error:
+            # WAFs often reset the connection on /.git or /.env: a refusal, not an exposure.
+            url = base + entry.path
+            results.append(PathResult(entry.path, url, 0, error=f"{type(error).__name__}: {error}"))
+    return baseline, results
+
+
+def _fetch(client: httpx.Client, base: str, path: str) -> PathResult:
+    url = base + path
+    body = bytearray()
+    with client.stream("GET", url, follow_redirects=False) as response:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= MAX_BODY_BYTES:
+                break
+        content_type = response.headers.get("content-type", "")
+        status = response.status_code
+    return PathResult(path, url, status, content_type, bytes(body[:MAX_BODY_BYTES]))
