@@ -1,7 +1,7 @@
 """The README's finding catalogue, generated from the declared rules.
 
-    python -m pytest_prodready.docs           # rewrite the catalogue block in README.md
-    python -m pytest_prodready.docs --check   # exit 1 if README.md is out of date
+python -m pytest_prodready.docs           # rewrite the catalogue block in README.md
+python -m pytest_prodready.docs --check   # exit 1 if README.md is out of date
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ def render(rules: Mapping[str, Rule]) -> str:
     lines: list[str] = []
     ordered = sorted(rules.values(), key=lambda r: r.id)
     for concern, group in groupby(ordered, key=lambda r: r.id.split(".", 1)[0]):
-        lines += [f"#### {concern}", "", "| id | severity | finding | fix |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"#### {concern}",
+            "",
+            "| id | severity | finding | fix |",
+            "| --- | --- | --- | --- |",
+        ]
         for r in group:
             lines.append(
                 f'| <a id="{r.id}"></a>`{r.id}` | {r.severity} | {_cell(r.title)} | '
@@ -57,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     wanted = update(current, catalogue())
     if args.check:
         if wanted != current:
-            print(f"{args.readme}: the finding catalogue is out of date; "
-                  "run python -m pytest_prodready.docs")
+            print(
+                f"{args.readme}: the finding catalogue is out of date; "
+                "run python -m pytest_prodready.docs"
+            )
             return 1
         return 0
     args.readme.write_text(wanted, encoding="utf-8")

@@ -137,9 +137,15 @@ class Verdict:
     failing: tuple[Finding, ...]
     accepted: tuple[tuple[Finding, Acceptance], ...]
     expired: tuple[tuple[Finding, Acceptance], ...]
+    below_threshold: tuple[Finding, ...] = ()
 
     def message(self, today: date) -> str:
         lines = [format_findings(self.failing)]
+        if self.below_threshold:
+            lines.append(
+                f"- ({len(self.below_threshold)} more below the --fail-on threshold: "
+                f"{', '.join(sorted({f.id for f in self.below_threshold}))})"
+            )
         for finding, acceptance in self.expired:
             days = (today - acceptance.until).days
             lines.append(
@@ -150,10 +156,18 @@ class Verdict:
         return "\n".join(lines)
 
 
-def judge(findings: Iterable[Finding], acceptances: Iterable[Acceptance], today: date) -> Verdict:
-    """Remove accepted findings; an acceptance past its ``until`` date no longer counts."""
+def judge(
+    findings: Iterable[Finding],
+    acceptances: Iterable[Acceptance],
+    today: date,
+    *,
+    fail_on: Severity = Severity.LOW,
+) -> Verdict:
+    """Split findings: accepted ones (an acceptance past its ``until`` date no longer
+    counts), ones below the ``fail_on`` severity (reported, not failed), and the failing."""
     rules = list(acceptances)
     failing: list[Finding] = []
+    below: list[Finding] = []
     accepted: list[tuple[Finding, Acceptance]] = []
     expired: list[tuple[Finding, Acceptance]] = []
     for finding in findings:
@@ -162,7 +176,10 @@ def judge(findings: Iterable[Finding], acceptances: Iterable[Acceptance], today:
         if valid:
             accepted.append((finding, valid[0]))
             continue
+        if finding.severity < fail_on:
+            below.append(finding)
+            continue
         failing.append(finding)
         if matches:
             expired.append((finding, matches[0]))
-    return Verdict(tuple(failing), tuple(accepted), tuple(expired))
+    return Verdict(tuple(failing), tuple(accepted), tuple(expired), tuple(below))

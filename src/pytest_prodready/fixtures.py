@@ -124,17 +124,20 @@ def expected_version(pytestconfig: pytest.Config) -> str | None:
 def assert_no_findings(request: pytest.FixtureRequest) -> Callable[[Iterable[Finding]], None]:
     """``assert_no_findings(findings)``: fail the test listing every finding, worst first.
 
-    Findings the environment accepts (``accept = [...]``, until their date) are left out of
-    the failure; all are kept on the test item for the reports.
+    Findings the environment accepts (``accept = [...]``, until their date) and findings
+    below ``--fail-on`` (default: low, so info findings are reported, not failed) are left
+    out of the failure; all are kept on the test item for the reports.
     """
 
     runtime = request.config.stash.get(RUNTIME_KEY, None)
     acceptances = runtime.declared.accept if runtime is not None else ()
+    fail_on = request.config.getoption("fail_on")
 
     def check(findings: Iterable[Finding]) -> None:
         today = date.today()
-        verdict = judge(findings, acceptances, today)
+        verdict = judge(findings, acceptances, today, fail_on=fail_on)
         request.node.stash.setdefault(FINDINGS_KEY, []).extend(verdict.failing)
+        request.node.stash.setdefault(FINDINGS_KEY, []).extend(verdict.below_threshold)
         request.node.stash.setdefault(ACCEPTED_KEY, []).extend(verdict.accepted)
         if verdict.failing:
             pytest.fail(verdict.message(today), pytrace=False)

@@ -19,6 +19,7 @@ from pytest_prodready.config import (
     find_config,
     load_config,
 )
+from pytest_prodready.findings import Severity
 from pytest_prodready.fixtures import RUNTIME_KEY
 from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
 from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
@@ -100,7 +101,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=5.0,
         help="pause between --wait-for-version polls (default 5).",
     )
+    group.addoption(
+        "--fail-on",
+        metavar="SEVERITY",
+        type=_severity,
+        default=Severity.LOW,
+        help="lowest finding severity that fails a test: high, medium, low (default) or info; "
+        "findings below it are reported, not failed.",
+    )
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:

@@ -1,0 +1,41 @@
+"""Security headers, leaky headers and caching, on every page the environment lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from pytest_prodready.checks import caching, headers, leaks
+from pytest_prodready.config import Environment, PageSpec
+from pytest_prodready.findings import Finding
+from pytest_prodready.http import ResponseCache
+from pytest_prodready.pagefacts import is_api
+
+pytestmark = [pytest.mark.smoke, pytest.mark.security]
+
+AssertNoFindings = Callable[[Iterable[Finding]], None]
+
+
+def test_security_headers(
+    page_spec: PageSpec,
+    target: Environment,
+    fetch: ResponseCache,
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    response = fetch(page_spec.path)
+    assert_no_findings(
+        headers.evaluate(response, hsts_min_age=target.expect.hsts_min_age, api=is_api(response))
+    )
+
+
+def test_no_leaky_headers(
+    page_spec: PageSpec, fetch: ResponseCache, assert_no_findings: AssertNoFindings
+) -> None:
+    assert_no_findings(leaks.evaluate(fetch(page_spec.path)))
+
+
+def test_caching_and_compression(
+    page_spec: PageSpec, fetch: ResponseCache, assert_no_findings: AssertNoFindings
+) -> None:
+    assert_no_findings(caching.evaluate(fetch(page_spec.path)))

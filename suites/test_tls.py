@@ -1,0 +1,63 @@
+"""Transport: the certificate, the protocols the server accepts, and HTTP → HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_prodready.checks import redirect, tls
+from pytest_prodready.config import Environment
+from pytest_prodready.findings import Finding
+from pytest_prodready.pagefacts import endpoint
+from pytest_prodready.probes import redirect as redirect_probe
+from pytest_prodready.probes import tls as tls_probe
+
+pytestmark = [pytest.mark.smoke, pytest.mark.security]
+
+AssertNoFindings = Callable[[Iterable[Finding]], None]
+
+
+def test_certificate_and_protocols(
+    target: Environment, gather_once: Callable[..., Any], assert_no_findings: AssertNoFindings
+) -> None:
+    assert target.base_url is not None
+    if not target.base_url.startswith("https://"):
+        pytest.skip(f"base_url {target.base_url} is plain HTTP: there is no TLS to check")
+    host, port = endpoint(target.base_url)
+    try:
+        facts = gather_once(
+            "tls",
+            lambda: tls_probe.probe(
+                host, port, ca_bundle=target.ca_bundle, timeout=min(target.timeout_s, 10)
+            ),
+        )
+    except tls_probe.TlsProbeError as exc:
+        pytest.fail(f"TLS handshake with {host}:{port} failed: {exc}", pytrace=False)
+    assert_no_findings(
+        tls.evaluate(
+            facts,
+            now=datetime.now(UTC),
+            warn_days=target.expect.cert_warn_days,
+            critical_days=target.expect.cert_critical_days,
+            url=target.base_url,
+        )
+    )
+
+
+def test_http_redirects_to_https(
+    target: Environment,
+    http: httpx.Client,
+    gather_once: Callable[..., Any],
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    assert target.base_url is not None
+    if not target.base_url.startswith("https://"):
+        pytest.skip(f"base_url {target.base_url} is plain HTTP: nothing to redirect to")
+    host, _ = endpoint(target.base_url)
+    start = target.http_url or f"http://{host}"
+    chain = gather_once("redirect", lambda: redirect_probe.follow(http, start + "/"))
+    assert_no_findings(redirect.evaluate(chain, https_url=target.base_url))
