@@ -13,14 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @contextmanager
@@ -28,7 +23,7 @@ def nginx(workdir: Path, server_blocks: str, *, http_extra: str = "") -> Iterato
     """Run nginx with ``server_blocks`` (``{port}`` is replaced); yields the port."""
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (apt-get install -y nginx-light); .ci/run installs it")
-    port = _free_port()
+    port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "nginx.conf"
     conf.write_text(
