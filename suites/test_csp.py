@@ -1,0 +1,35 @@
+"""Content-Security-Policy: parsed and evaluated per page, and its nonce fresh per response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import httpx
+import pytest
+
+from pytest_prodready.checks import csp
+from pytest_prodready.config import PageSpec
+from pytest_prodready.findings import Finding
+from pytest_prodready.http import ResponseCache
+from pytest_prodready.pagefacts import csp_headers, is_api
+
+pytestmark = [pytest.mark.smoke, pytest.mark.security]
+
+
+def test_content_security_policy(
+    page_spec: PageSpec,
+    fetch: ResponseCache,
+    http: httpx.Client,
+    assert_no_findings: Callable[[Iterable[Finding]], None],
+) -> None:
+    response = fetch(page_spec.path)
+    enforced, report_only = csp_headers(response)
+    page_url = str(response.url)
+    findings = csp.evaluate_response(enforced, report_only, page_url=page_url, api=is_api(response))
+    if csp.nonces(enforced + report_only):
+        # A nonce only protects if it is unguessable: the same page fetched again must differ.
+        again = csp_headers(http.get(page_spec.path))
+        findings += csp.evaluate_nonce_reuse(
+            enforced + report_only, again[0] + again[1], page_url=page_url
+        )
+    assert_no_findings(findings)
