@@ -68,3 +68,13 @@ def test_catalogue_ids_are_unique_well_formed_and_documented() -> None:
         assert "." in rule_id
         assert rule.title
         assert rule.remediation
+
+
+def test_readme_catalogue_is_current() -> None:
+    from pathlib import Path
+
+    from pytest_prodready.docs import update
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    current = readme.read_text(encoding="utf-8")
+    assert update(current, catalogue()) == current, "run: python -m pytest_prodready.docs"
