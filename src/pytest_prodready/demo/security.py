@@ -17,7 +17,8 @@ NONCE_STATE_KEY = "csp_nonce"
 
 HSTS = "max-age=63072000; includeSubDomains; preload"
 HTML_CSP = (
-    "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; "
+    "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' https: 'unsafe-inline'; "
+    "object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; report-to csp; report-uri /api/csp-report"
 )

@@ -1,0 +1,97 @@
+"""The security smoke suites end to end: the demo passes everything (info included), and
+demo-broken is caught by exactly its planted flaws, each by its id."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PLANTED = {
+    # transport
+    "redirect.missing",
+    "hsts.missing",
+    # headers
+    "xcto.missing",
+    "xfo.missing",
+    "referrer.unsafe",
+    "permissions-policy.missing",
+    "header.deprecated",
+    # leaks and exposure
+    "leak.server-version",
+    "leak.powered-by",
+    "leak.debug-page",
+    "exposure.dotenv",
+    "exposure.git",
+    # CSP: default-src *, 'unsafe-inline' 'unsafe-eval', cdnjs and http: in script-src
+    "csp.script-unsafe-inline",
+    "csp.script-unsafe-eval",
+    "csp.script-plain-scheme",
+    "csp.script-allowlist-bypass",
+    "csp.object-src-missing",
+    "csp.object-allowlist-bypass",
+    "csp.base-uri-missing",
+    "csp.form-action-missing",
+    "csp.frame-ancestors-missing",
+    "csp.insecure-scheme",
+    "csp.strict-dynamic-missing",
+    "csp.style-unsafe-inline",
+    "csp.reporting-missing",
+    # cookies, caching, CORS
+    "cookie.no-secure",
+    "cookie.csrf-no-samesite",
+    "cache.sensitive-cacheable",
+    "cors.credentialed-reflection",
+    "cors.null-origin",
+}
+
+
+def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        str(ROOT / "suites"),
+        "-m",
+        "smoke and security",
+        "--target-env",
+        env,
+        "--prodready-config",
+        str(ROOT / "prodready.toml"),
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+
+
+def finding_ids(result: pytest.RunResult) -> set[str]:
+    return set(re.findall(r"^- \[[A-Z]+\] (\S+)", result.stdout.str(), re.MULTILINE))
+
+
+def test_demo_has_no_finding_at_any_severity(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo", "--fail-on", "info")
+    assert finding_ids(result) == set()
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] >= 20
+    assert "failed" not in outcomes
+
+
+def test_demo_broken_is_caught_by_exactly_its_planted_flaws(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo-broken", "--fail-on", "info")
+    found = finding_ids(result)
+    assert found - PLANTED == set(), "findings nothing planted explains"
+    assert PLANTED - found == set(), "planted flaws the suites missed"
+
+
+def test_fail_on_high_passes_tests_with_only_lower_findings(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "demo-broken", "--fail-on", "high", "-k", "leaky_headers")
+    result.assert_outcomes(passed=3)
+    strict = run(pytester, "demo-broken", "-k", "leaky_headers")
+    strict.assert_outcomes(failed=3)
+    strict.stdout.fnmatch_lines(["*leak.server-version*nginx/1.18.0*"])
+
+
+def test_bad_fail_on_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fail-on", "critical")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown severity 'critical'; valid: info, low, medium, high" in result.stderr.str()
