@@ -260,3 +260,91 @@ def test_expect_and_accept_sections(tmp_path: Path) -> None:
 def test_expect_and_accept_mistakes(tmp_path: Path, text: str, expected: str) -> None:
     body = '[envs.s]\nbase_url = "https://s.test"\n' + text
     assert expected in usage_error(tmp_path, body)
+
+
+def test_contract_load_flows_vitals_and_browser(tmp_path: Path) -> None:
+    (tmp_path / "smoke.py").write_text("")
+    cfg = load(
+        tmp_path,
+        """
+        [browser]
+        executable = "/usr/bin/chromium"
+        [envs.s]
+        base_url = "https://s.test"
+        secrets = { api_token = "T", admin_password = "P" }
+        vitals = { lcp_ms = 2000, runs = 3 }
+        [envs.s.contract]
+        max_examples = 5
+        seed = 42
+        rate_limit = "10/s"
+        headers = { Authorization = "Bearer {api_token}" }
+        [envs.s.load]
+        locustfile = "smoke.py"
+        users = 5
+        p95_ms = 500
+        error_rate = 0
+        [envs.s.load.requests."GET /api/items"]
+        p95_ms = 300
+        [envs.s.flows.login]
+        username = "admin@demo.test"
+        password_secret = "admin_password"
+        success_url = "/dashboard"
+        """,
+    )
+    assert cfg is not None
+    assert cfg.browser_executable == Path("/usr/bin/chromium")
+    env = cfg.envs["s"]
+    assert env.contract.seed == 42
+    assert dict(env.contract.headers) == {"Authorization": "Bearer {api_token}"}
+    assert env.load is not None
+    assert env.load.locustfile == (tmp_path / "smoke.py").resolve()
+    assert env.load.slo.error_rate == 0.0
+    assert env.load.requests["GET /api/items"].p95_ms == 300
+    assert env.login is not None
+    assert env.login.password_secret == "admin_password"
+    assert env.vitals.lcp_ms == 2000
+    assert env.vitals.cls == 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[envs.s.contract]\nchecks = ['not_a_server_eror']\n",
+            "'not_a_server_eror', which is not a check",
+        ),
+        ("[envs.s.contract]\nrate_limit = 'fast'\n", 'e.g. "10/s"'),
+        (
+            "[envs.s.contract]\nheaders = { Authorization = 'Bearer {token}' }\n",
+            "{token}, which is not a declared secret",
+        ),
+        ("[envs.s.load]\nlocustfile = 'missing.py'\n", "does not exist"),
+        ("[envs.s.load]\nlocustfile = 'smoke.py'\nerror_rate = 2\n", "ratio from 0 to 1"),
+        (
+            "[envs.s.load]\nlocustfile = 'smoke.py'\nusers = 50\n"
+            "max_users = 10\nmax_duration_s = 60\n",
+            "above max_users = 10",
+        ),
+        ("[envs.s.flows.login]\npassword_secret = 'nope'\n", "names secret 'nope'"),
+        (
+            "[envs.s.flows.login]\npassword_secret = 'admin_password'\nsuccess_url = '/d'\n",
+            "exactly one must be set",
+        ),
+        (
+            "[envs.s.flows.login]\npassword_secret = 'admin_password'\nusername = 'a'\n",
+            "success_selector",
+        ),
+        ("[envs.s.vitals]\nlcp = 1\n", "unknown key 'lcp'"),
+        ("[browser]\nexe = 'x'\n", "[browser] has unknown key 'exe'"),
+    ],
+)
+def test_profile_mistakes(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "smoke.py").write_text("")
+    body = '[envs.s]\nbase_url = "https://s.test"\nsecrets = { admin_password = "P" }\n' + text
+    assert expected in usage_error(tmp_path, body)
+
+
+def test_protected_env_load_needs_caps(tmp_path: Path) -> None:
+    (tmp_path / "smoke.py").write_text("")
+    body = '[envs.prod]\nbase_url = "https://p.test"\n[envs.prod.load]\nlocustfile = "smoke.py"\n'
+    assert "must both be set on a protected environment" in usage_error(tmp_path, body)

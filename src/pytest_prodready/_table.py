@@ -140,6 +140,17 @@ class Table:
             return None
         return self.number(key, 0.0, minimum=0, maximum=maximum)
 
+    def ratio(self, key: str) -> float | None:
+        """An optional fraction from 0 to 1 (0 allowed: "no errors at all")."""
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise self.error(
+                key, f"must be a ratio from 0 to 1, got {value!r}", f"Use e.g. {key} = 0.01 (1 %)."
+            )
+        return float(value)
+
     def status_list(self, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
         value = self._get(key)
         if value is None:
@@ -195,10 +206,13 @@ class Table:
             )
         return value
 
+    def _child(self, key: str) -> str:
+        return f"{self.where[:-1]}.{key}]" if self.where.startswith("[") else f"[{key}]"
+
     def table(self, key: str) -> Table:
         """A sub-table (empty when absent), for a section such as ``[envs.prod.release]``."""
         value = self._get(key)
-        where = f"{self.where[:-1]}.{key}]"
+        where = self._child(key)
         if value is None:
             return Table(self.source, where, {})
         if not isinstance(value, dict):
@@ -210,7 +224,7 @@ class Table:
         value = self._get(key)
         if value is None:
             return None
-        where = f"{self.where[:-1]}.{key}]"
+        where = self._child(key)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise self.error(
                 key, "must be an array of tables", f"Write each entry as [{where}] with keys below."

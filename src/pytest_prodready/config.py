@@ -19,6 +19,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready._table import Table
+from pytest_prodready.profiles import (
+    ContractSpec,
+    LoadSpec,
+    LoginFlow,
+    Vitals,
+    parse_contract,
+    parse_load,
+    parse_login,
+    parse_vitals,
+)
 from pytest_prodready.sections import (
     DEFAULT_HEALTH,
     Acceptance,
@@ -87,6 +97,10 @@ class Environment:
     accept: tuple[Acceptance, ...] = ()
     tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
     rate_limits: tuple[RateLimitSpec, ...] = ()
+    contract: ContractSpec = field(default_factory=ContractSpec)
+    load: LoadSpec | None = None
+    login: LoginFlow | None = None
+    vitals: Vitals = field(default_factory=Vitals)
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -106,11 +120,18 @@ class ConfigFile:
     table: str  # "" for prodready.toml, "tool.prodready" for pyproject.toml
     default_env: str | None
     envs: Mapping[str, Environment]
+    browser_executable: Path | None = None
 
     def where(self, *keys: str) -> str:
         """``[envs.prod]`` style location of a table, for messages."""
         parts = [p for p in (self.table, *keys) if p]
         return f"[{'.'.join(parts)}]" if parts else "top level"
+
+
+def _flows(t: Table, secrets: Mapping[str, str]) -> LoginFlow | None:
+    login = parse_login(t.table("login"), secrets)
+    t.finish()
+    return login
 
 
 def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
@@ -144,6 +165,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
                 "ca_bundle", f"points at {ca_path}, which does not exist", "Fix the path."
             )
     secrets = t.name_map("secrets")
+    protected = t.boolean("protected", name.lower() in PROTECTED_BY_DEFAULT)
     tiers = parse_tiers(t.table("tiers"), secrets)
     env = Environment(
         name=name,
@@ -151,7 +173,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         api_url=t.url("api_url"),
         http_url=t.url("http_url", schemes=("http",)),
         openapi=t.string("openapi"),
-        protected=t.boolean("protected", name.lower() in PROTECTED_BY_DEFAULT),
+        protected=protected,
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
         pages=parse_pages(t),
@@ -166,6 +188,10 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         accept=parse_accept(t.tables("accept")),
         tiers=tiers,
         rate_limits=parse_rate_limits(t.tables("rate_limits"), tiers, secrets),
+        contract=parse_contract(t.table("contract"), secrets),
+        load=parse_load(t.table("load"), base=source.parent, protected=protected),
+        login=_flows(t.table("flows"), secrets),
+        vitals=parse_vitals(t.table("vitals")),
     )
     t.finish()
     return env
@@ -176,6 +202,9 @@ def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
     t = Table(source, where, data)
     default_env = t.string("default_env")
     raw_envs = t._get("envs") or {}
+    browser = t.table("browser")
+    executable = browser.string("executable")
+    browser.finish()
     t.finish()
     if not isinstance(raw_envs, dict):
         raise t.error("envs", "must be a table of environments", "Use [envs.NAME] tables.")
@@ -186,7 +215,13 @@ def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
             f"names {default_env!r}, which is not defined",
             f"Defined environments: {', '.join(envs) or 'none'}.",
         )
-    return ConfigFile(source, table, default_env, MappingProxyType(envs))
+    return ConfigFile(
+        source,
+        table,
+        default_env,
+        MappingProxyType(envs),
+        browser_executable=(source.parent / executable).resolve() if executable else None,
+    )
 
 
 def _read_toml(path: Path, origin: str) -> dict[str, Any]:
