@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_prodready import fixtures
+from pytest_prodready import browser, fixtures
 from pytest_prodready.config import (
     ConfigFile,
     Environment,
@@ -227,6 +227,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.pluginmanager.register(fixtures, "prodready.fixtures")
+    # Registered after pytest-playwright, so its overrides of that plugin's fixtures win.
+    config.pluginmanager.register(browser, "prodready.browser")
     redactor = Redactor()
     runtime = _build_runtime(config, redactor)
     config.stash[RUNTIME_KEY] = runtime
