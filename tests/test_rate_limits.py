@@ -6,9 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from pytest_prodready.demo import read_request_log
 from tests.nginx import nginx
+from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = str(ROOT / "suites" / "test_rate_limits.py")
@@ -141,3 +146,88 @@ def test_protected_env_sends_no_burst_unless_allowed_and_safe(
         result.assert_outcomes(skipped=1)
     posts = [r for r in read_request_log(log) if r["method"] == "POST"]
     assert len(posts) == (6 if bursts else 0)
+
+
+def tiered_app() -> Starlette:
+    """Guests get 3 requests a minute, the premium token 6; /api/short allows 2 per 2 s."""
+    from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    guest, premium, short = (
+        RateLimitItemPerMinute(3),
+        RateLimitItemPerMinute(6),
+        RateLimitItemPerSecond(2, 2),
+    )
+
+    async def search(request: Request) -> JSONResponse:
+        token = request.headers.get("authorization", "")
+        item, key = (premium, "premium") if token == f"Bearer {PREMIUM}" else (guest, "guest")
+        if not limiter.hit(item, key):
+            return JSONResponse({"detail": "slow down"}, 429, headers={"Retry-After": "60"})
+        return JSONResponse({"results": []})
+
+    async def short_route(request: Request) -> JSONResponse:
+        if not limiter.hit(short, "short"):
+            return JSONResponse({"detail": "slow down"}, 429, headers={"Retry-After": "2"})
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/api/search", search), Route("/api/short", short_route)])
+
+
+PREMIUM = "premium-" + "k3y" * 5
+
+
+def test_tiers_get_their_own_limit_and_the_window_resets(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIER_PREMIUM_TOKEN", PREMIUM)
+    with serve(tiered_app()) as server:
+        config(
+            pytester,
+            f"""
+[envs.t]
+base_url = "{server.url}"
+secrets = {{ premium_token = "TIER_PREMIUM_TOKEN" }}
+[envs.t.tiers.premium]
+secret = "premium_token"
+[[envs.t.rate_limits]]
+name = "guest"
+path = "/api/search"
+method = "GET"
+limit = 3
+window_s = 60
+[[envs.t.rate_limits]]
+name = "premium"
+path = "/api/search"
+method = "GET"
+limit = 6
+window_s = 60
+tier = "premium"
+[[envs.t.rate_limits]]
+name = "short"
+path = "/api/short"
+method = "GET"
+limit = 2
+window_s = 2
+""",
+        )
+        result = pytester.runpytest(
+            SUITE,
+            "--prodready-config",
+            str(pytester.path / "prodready.toml"),
+            "--target-env",
+            "t",
+            "-k",
+            "enforced or short",
+            "-p",
+            "no:cacheprovider",
+            "-rP",
+        )
+    result.assert_outcomes(passed=4)
+    out = result.stdout.str()
+    assert "guest: declared 3/60s, first 429 at request 4" in out
+    assert "premium: declared 6/60s, first 429 at request 7" in out
+    assert "short: declared 2/2s, first 429 at request 3, Retry-After 2 s" in out
+    assert PREMIUM not in out
