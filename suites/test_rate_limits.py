@@ -34,7 +34,7 @@ def measured_burst(
     http: httpx.Client,
     secret: Callable[[str], Secret],
     gather_once: GatherOnce,
-    record_property: Callable[[str, object], None],
+    record_figure: Callable[[str, object], None],
 ) -> ratelimit.Burst:
     """The policy's burst, sent once per session and shared by the tests below."""
     if target.protected and not rate_limit.safe_on_protected:
@@ -52,7 +52,7 @@ def measured_burst(
         lambda: burst(http, rate_limit, headers=headers, deadline_s=deadline),
     )
     figure = ratelimit.figure(result)
-    record_property("ratelimit", figure)
+    record_figure("ratelimit", figure)
     print(figure)
     return result
 

@@ -19,6 +19,8 @@ def test_release_is_the_expected_one(
     fetch: ResponseCache,
     expected_version: str | None,
     assert_no_findings: Callable[[Iterable[Finding]], None],
+    record_figure: Callable[[str, object], None],
 ) -> None:
     response = fetch(target.release.path)
+    record_figure("version_seen", health.release_of(target.release, response))
     assert_no_findings(health.evaluate_release(target.release, response, expected=expected_version))

@@ -27,6 +27,7 @@ __all__ = [
     "fetch",
     "gather_once",
     "http",
+    "record_figure",
     "resolved",
     "runtime_of",
     "secret",
@@ -35,7 +36,8 @@ __all__ = [
 
 T = TypeVar("T")
 RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
-FINDINGS_KEY = pytest.StashKey[list[Finding]]()
+# (finding, "failing" | "below-threshold") and (finding, acceptance), for the reports.
+FINDINGS_KEY = pytest.StashKey[list[tuple[Finding, str]]]()
 ACCEPTED_KEY = pytest.StashKey[list[tuple[Finding, Acceptance]]]()
 
 NO_TARGET = (
@@ -113,6 +115,20 @@ def gather_once(pytestconfig: pytest.Config) -> Callable[[str, Callable[[], T]],
     return runtime_of(pytestconfig).fact
 
 
+@pytest.fixture
+def record_figure(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+    """``record_figure("p95_ms", 212)``: a measured figure for the JSON summary and reports.
+
+    Like pytest's ``record_property`` (it lands in the report's ``user_properties``), without
+    its warning under JUnit's default xunit2 family.
+    """
+
+    def record(name: str, value: object) -> None:
+        request.node.user_properties.append((name, value))
+
+    return record
+
+
 @pytest.fixture(scope="session")
 def expected_version(pytestconfig: pytest.Config) -> str | None:
     """The release the target must report: ``--expect-version``, ``--wait-for-version``,
@@ -136,8 +152,9 @@ def assert_no_findings(request: pytest.FixtureRequest) -> Callable[[Iterable[Fin
     def check(findings: Iterable[Finding]) -> None:
         today = date.today()
         verdict = judge(findings, acceptances, today, fail_on=fail_on)
-        request.node.stash.setdefault(FINDINGS_KEY, []).extend(verdict.failing)
-        request.node.stash.setdefault(FINDINGS_KEY, []).extend(verdict.below_threshold)
+        reported = request.node.stash.setdefault(FINDINGS_KEY, [])
+        reported += [(f, "failing") for f in verdict.failing]
+        reported += [(f, "below-threshold") for f in verdict.below_threshold]
         request.node.stash.setdefault(ACCEPTED_KEY, []).extend(verdict.accepted)
         if verdict.failing:
             pytest.fail(verdict.message(today), pytrace=False)

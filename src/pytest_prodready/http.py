@@ -117,6 +117,11 @@ class ResponseCache:
 
     __call__ = get
 
+    def responses(self) -> dict[str, httpx.Response]:
+        """Every response fetched so far, by URL."""
+        with self._guard:
+            return dict(self._responses)
+
     def ttfb(self, path_or_url: str) -> float | None:
         """Seconds from sending the request to the response headers, if it was fetched."""
         return self._ttfb.get(self.url(path_or_url))

@@ -109,6 +109,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="lowest finding severity that fails a test: high, medium, low (default) or info; "
         "findings below it are reported, not failed.",
     )
+    group.addoption(
+        "--prodready-json",
+        metavar="PATH",
+        default=None,
+        help="write the JSON summary (versioned schema: env, outcomes, findings, figures).",
+    )
+    group.addoption(
+        "--prodready-sarif",
+        metavar="PATH",
+        default=None,
+        help="write the findings as SARIF 2.1.0, for code-scanning dashboards.",
+    )
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
 
 
@@ -235,6 +247,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if runtime is None:
         return
     config.stash.setdefault(_CLEANUP_KEY, []).append(install_log_redaction(redactor))
+    if not hasattr(config, "workerinput"):
+        from pytest_prodready.summary import Collector
+
+        config.pluginmanager.register(Collector(config, runtime), "prodready.summary")
     env = runtime.declared
     if env.base_url and not runtime.base_url_override:
         config.option.base_url = env.base_url
@@ -382,8 +398,19 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     runtime = item.config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        scrub_report(report, runtime.redactor)
+    if runtime is None:
+        return report
+    if call.when == "call":
+        from pytest_prodready.summary import findings_table, payload
+
+        data = payload(item, runtime)
+        report.prodready = data  # type: ignore[attr-defined]
+        if data["findings"] and item.config.pluginmanager.has_plugin("html"):
+            from pytest_html import extras
+
+            table = extras.html(findings_table(data["findings"]))
+            setattr(report, "extras", [*getattr(report, "extras", []), table])  # noqa: B010
+    scrub_report(report, runtime.redactor)
     return report
 
 

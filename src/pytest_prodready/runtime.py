@@ -106,6 +106,7 @@ class Runtime:
         self._cache: ResponseCache | None = None
         self._facts: dict[str, object] = {}
         self._fact_locks: dict[str, threading.Lock] = {}
+        self._headers_reported: set[str] = set()
         self._redirect_checked = False
         self._redirect_target: str | None = None
 
@@ -180,6 +181,24 @@ class Runtime:
 
                 self._cache = ResponseCache(self.client())
             return self._cache
+
+    @property
+    def started(self) -> bool:
+        """Whether the environment was resolved (an embedded demo started) in this process."""
+        return self._env is not None
+
+    def drain_headers(self) -> dict[str, dict[str, str]]:
+        """Security headers of the pages fetched since the last call, by URL (for drift)."""
+        if self._cache is None:
+            return {}
+        from pytest_prodready.summary import security_headers
+
+        fresh: dict[str, dict[str, str]] = {}
+        for url, response in self._cache.responses().items():
+            if url not in self._headers_reported:
+                self._headers_reported.add(url)
+                fresh[url] = security_headers(response.headers)
+        return fresh
 
     def fact(self, key: str, gather: Callable[[], T]) -> T:
         """``gather()`` once per session (per xdist worker) for ``key``; then its result.

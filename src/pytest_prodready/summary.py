@@ -1,0 +1,255 @@
+"""The run's findings, gathered from every test report (xdist workers included), written as
+a versioned JSON summary and SARIF 2.1.0, and shown in the terminal and pytest-html."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from pytest_prodready import __version__
+from pytest_prodready.findings import Finding, Severity
+from pytest_prodready.fixtures import ACCEPTED_KEY, FINDINGS_KEY
+from pytest_prodready.runtime import Runtime
+
+__all__ = ["SCHEMA_VERSION", "Collector", "payload", "security_headers"]
+
+SCHEMA_VERSION = 1
+SECURITY_HEADERS = (
+    "strict-transport-security",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
+    "cross-origin-resource-policy",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "cache-control",
+    "server",
+    "x-powered-by",
+)
+_NONCE = re.compile(r"'nonce-[^']*'")
+_COOKIE_VALUE = re.compile(r"^([^=;]+)=[^;]*")
+
+
+def security_headers(headers: Any) -> dict[str, str]:
+    """The security-relevant headers of a response, comparable across environments: nonces
+    and cookie values are blanked (they differ per response and may be credentials)."""
+    seen = {
+        name: _NONCE.sub("'nonce-…'", headers[name]) for name in SECURITY_HEADERS if name in headers
+    }
+    cookies = [_COOKIE_VALUE.sub(r"\1=…", c) for c in headers.get_list("set-cookie")]
+    if cookies:
+        seen["set-cookie"] = " | ".join(sorted(cookies))
+    return seen
+
+
+def _finding(finding: Finding, test: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "severity": str(finding.severity),
+        "title": finding.title,
+        "evidence": finding.evidence,
+        "remediation": finding.remediation,
+        "url": finding.url,
+        "test": test,
+        **extra,
+    }
+
+
+def payload(item: pytest.Item, runtime: Runtime | None) -> dict[str, Any]:
+    """What one test contributes to the reports (plain data: it travels from xdist workers)."""
+    found = item.stash.get(FINDINGS_KEY, [])
+    accepted = item.stash.get(ACCEPTED_KEY, [])
+    today = date.today()
+    data: dict[str, Any] = {
+        "findings": [_finding(f, item.nodeid, status=status) for f, status in found],
+        "accepted": [
+            _finding(
+                f,
+                item.nodeid,
+                reason=a.reason,
+                until=a.until.isoformat(),
+                days_left=(a.until - today).days,
+            )
+            for f, a in accepted
+        ],
+    }
+    if runtime is not None:
+        data["headers"] = {
+            urlsplit(url).path or "/": h for url, h in runtime.drain_headers().items()
+        }
+    return data
+
+
+def findings_table(findings: list[dict[str, Any]]) -> str:
+    """The pytest-html extra: one row per finding, worst first, with its fix and docs link."""
+    rows = []
+    for f in sorted(findings, key=lambda f: (-Severity.parse(f["severity"]), f["id"])):
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(f['severity'].upper())}</td>"
+            f"<td>{html.escape(f['id'])}</td>"
+            f"<td>{html.escape(f['title'])}</td>"
+            f"<td>{html.escape(f['evidence'] or '')}</td>"
+            f"<td>{html.escape(f['remediation'])}</td>"
+            f"<td>README.md#{html.escape(f['id'])}</td>"
+            "</tr>"
+        )
+    return (
+        '<table class="prodready-findings"><tr><th>severity</th><th>id</th><th>finding</th>'
+        "<th>evidence</th><th>fix</th><th>docs</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+class Collector:
+    """Controller-side: receives every report, writes the JSON and SARIF files at the end."""
+
+    def __init__(self, config: pytest.Config, runtime: Runtime) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.started = datetime.now(UTC)
+        self._start = time.monotonic()
+        self.findings: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []
+        self.headers: dict[str, dict[str, str]] = {}
+        self.figures: dict[str, dict[str, Any]] = {}
+        self.outcomes: Counter[str] = Counter()
+        self.safety_skips = 0
+        self.written: list[str] = []
+        self._describe_in_metadata()
+
+    def _describe_in_metadata(self) -> None:
+        """The environment in pytest-metadata, so pytest-html's Environment table shows it."""
+        try:
+            from pytest_metadata.plugin import metadata_key
+        except ImportError:
+            return
+        metadata = self.config.stash.get(metadata_key, None)
+        if metadata is not None:
+            env = self.runtime.declared
+            metadata["prodready env"] = env.name
+            metadata["prodready protected"] = "yes" if env.protected else "no"
+            if env.base_url:
+                metadata["prodready base_url"] = env.base_url
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "prodready", None)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.outcomes[report.outcome] += 1
+            if report.skipped and "prodready safety:" in str(report.longrepr):
+                self.safety_skips += 1
+        if report.when == "teardown" and not report.passed:
+            self.outcomes["error"] += 1
+        if isinstance(data, dict):
+            self.findings += data.get("findings", [])
+            self.accepted += data.get("accepted", [])
+            for path, seen in data.get("headers", {}).items():
+                self.headers.setdefault(path, seen)
+        figures = {k: v for k, v in report.user_properties if isinstance(k, str)}
+        if figures and report.when == "call":
+            self.figures[report.nodeid] = figures
+
+    def summary(self) -> dict[str, Any]:
+        env = self.runtime.environment() if self.runtime.started else self.runtime.declared
+        order = lambda f: (-Severity.parse(f["severity"]), f["id"], f["url"] or "", f["test"])  # noqa: E731
+        return {
+            "schema": "https://pytest-prodready.dev/schemas/summary-v1.json",
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "pytest-prodready", "version": __version__},
+            "env": {
+                "name": env.name,
+                "base_url": env.base_url,
+                "protected": env.protected,
+                "expected_version": self.runtime.expected_version,
+            },
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self._start, 3),
+            "outcomes": {
+                "passed": self.outcomes["passed"],
+                "failed": self.outcomes["failed"],
+                "skipped": self.outcomes["skipped"],
+                "error": self.outcomes["error"],
+                "skipped_by_safety": self.safety_skips,
+            },
+            "findings": sorted(self.findings, key=order),
+            "accepted": sorted(self.accepted, key=order),
+            "headers": {path: self.headers[path] for path in sorted(self.headers)},
+            "figures": {test: self.figures[test] for test in sorted(self.figures)},
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_prodready.sarif import to_sarif
+
+        data = self.summary()
+        scrub = self.runtime.redactor.scrub
+        outputs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+            ("prodready_json", lambda: data),
+            ("prodready_sarif", lambda: to_sarif(data)),
+        ]
+        for option, render in outputs:
+            path = self.config.getoption(option)
+            if path:
+                target = Path(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Scrubbed as a whole: evidence quotes target responses, which may echo secrets.
+                text = scrub(json.dumps(render(), indent=2, ensure_ascii=False))
+                target.write_text(text + "\n", encoding="utf-8")
+                self.written.append(str(target))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        failing = [f for f in self.findings if f.get("status") == "failing"]
+        below = [f for f in self.findings if f.get("status") == "below-threshold"]
+        if not (self.findings or self.accepted or self.safety_skips or self.written):
+            return
+        counts = Counter(f["severity"] for f in failing)
+        by_severity = ", ".join(
+            f"{counts[s.name.lower()]} {s.name.lower()}" for s in reversed(Severity)
+        )
+        terminalreporter.write_sep("-", "prodready summary")
+        env = self.runtime.declared
+        terminalreporter.line(
+            f"env {env.name!r}{' (protected)' if env.protected else ''}: "
+            f"{len(failing)} failing finding{'s' if len(failing) != 1 else ''} ({by_severity}); "
+            f"{len(below)} below --fail-on; {len(self.accepted)} accepted; "
+            f"{self.safety_skips} skipped by the safety gate"
+        )
+        for path in self.written:
+            terminalreporter.line(f"report written: {path}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+    ) -> None:
+        env = self.runtime.declared
+        prefix.append(
+            f"<p>prodready: env <b>{html.escape(env.name)}</b>, "
+            f"{'protected' if env.protected else 'not protected'}</p>"
+        )
+        if not self.accepted:
+            return
+        rows = "".join(
+            f"<tr><td>{html.escape(a['id'])}</td><td>{html.escape(a['reason'])}</td>"
+            f"<td>{a['until']}</td><td>{a['days_left']}</td>"
+            f"<td>{html.escape(a['url'] or '')}</td></tr>"
+            for a in self.accepted
+        )
+        postfix.append(
+            '<h2>Accepted findings</h2><table class="prodready-accepted"><tr><th>id</th>'
+            f"<th>reason</th><th>until</th><th>days left</th><th>url</th></tr>{rows}</table>"
+        )
