@@ -85,6 +85,7 @@ class Environment:
     protected: bool = False
     ca_bundle: Path | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    max_body_mb: float = 5.0
     pages: tuple[PageSpec, ...] = (PageSpec("/"),)
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     embedded: str | None = None
@@ -176,6 +177,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         protected=protected,
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
+        max_body_mb=t.number("max_body_mb", 5.0, minimum=0, maximum=1024),
         pages=parse_pages(t),
         secrets=secrets,
         embedded=embedded,

@@ -15,39 +15,15 @@ from pathlib import Path
 import httpx
 
 from pytest_prodready import __version__
+from pytest_prodready._transport import HEADERS_AT, TargetTransport, read_capped
 from pytest_prodready.config import Environment
 
-__all__ = ["USER_AGENT", "ResponseCache", "RetryTransport", "describe_error", "make_client"]
+__all__ = ["MAX_BODY_BYTES", "USER_AGENT", "ResponseCache", "describe_error", "make_client"]
 
 USER_AGENT = f"pytest-prodready/{__version__}"
 CONNECT_RETRIES = 2
 BACKOFF_S = 0.25
-
-
-class RetryTransport(httpx.BaseTransport):
-    """Retries a request whose connection was refused or reset before it was sent.
-
-    Only connection errors are retried (a deploy restarting its listener), with exponential
-    backoff and a small bound. An HTTP status is an answer, never retried.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, retries: int = CONNECT_RETRIES) -> None:
-        self._inner = inner
-        self._retries = retries
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = 0
-        while True:
-            try:
-                return self._inner.handle_request(request)
-            except httpx.ConnectError:
-                if attempt >= self._retries:
-                    raise
-                time.sleep(BACKOFF_S * 2**attempt)
-                attempt += 1
-
-    def close(self) -> None:
-        self._inner.close()
+MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -66,16 +42,23 @@ def make_client(
     """An ``httpx.Client`` for ``env``: its timeout and CA, no redirects followed, our UA.
 
     The client is anonymous: it keeps no cookies, so one test's session never leaks into
-    another's checks (a protected page must be judged as a stranger sees it).
+    another's checks (a protected page must be judged as a stranger sees it). Every request
+    has a whole-request budget of the env's ``timeout_s`` and bodies are read up to
+    ``max_body_mb`` (decompressed): see :mod:`pytest_prodready._transport`.
     """
     context = ssl_context(env.ca_bundle)
+    budget = timeout_s or env.timeout_s
+    max_bytes = int(env.max_body_mb * 1024 * 1024)
     return httpx.Client(
         base_url=env.base_url or "",
-        timeout=httpx.Timeout(timeout_s or env.timeout_s),
+        timeout=httpx.Timeout(budget),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        transport=RetryTransport(httpx.HTTPTransport(verify=context), retries=retries),
+        transport=TargetTransport(
+            verify=context, budget_s=budget, retries=retries, backoff_s=BACKOFF_S
+        ),
+        event_hooks={"response": [lambda response: read_capped(response, max_bytes)]},
     )
 
 
@@ -106,12 +89,8 @@ class ResponseCache:
         with lock:
             if url not in self._responses:
                 start = time.perf_counter()
-                response = self._client.send(self._client.build_request("GET", url), stream=True)
-                self._ttfb[url] = time.perf_counter() - start
-                try:
-                    response.read()
-                finally:
-                    response.close()
+                response = self._client.get(url)
+                self._ttfb[url] = response.extensions.get(HEADERS_AT, time.perf_counter()) - start
                 self._responses[url] = response
             return self._responses[url]
 
