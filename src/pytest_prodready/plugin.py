@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from collections.abc import Callable, Generator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Generator
 
 import pytest
 
 from pytest_prodready import browser, fixtures
 from pytest_prodready.config import (
-    ConfigFile,
     Environment,
     GuardedEndpoint,
     RateLimitSpec,
-    find_config,
-    load_config,
 )
-from pytest_prodready.findings import Severity
 from pytest_prodready.fixtures import RUNTIME_KEY
+from pytest_prodready.options import pytest_addoption  # noqa: F401 - a hook
 from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
-from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
-from pytest_prodready.secrets import Redactor, load_dotenv
+from pytest_prodready.secrets import Redactor
+from pytest_prodready.selection import build_runtime
 
 MARKERS = {
     "smoke": "fast and safe: runs after every deploy, touches nothing",
@@ -37,201 +31,9 @@ MARKERS = {
 }
 GATED_MARKERS = ("destructive", "load", "ratelimit")
 SAFETY_PREFIX = "prodready safety:"
-TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
-EXPECT_VERSION_VAR = "PRODREADY_EXPECT_VERSION"
-MAX_WAIT_S = 3600.0
 GATE_TIMEOUT_EXIT = pytest.ExitCode.TESTS_FAILED
-CONFIG_VAR = "PRODREADY_CONFIG"
 
 _CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("prodready", "pytest-prodready (production-readiness checks)")
-    group.addoption(
-        "--target-env",
-        metavar="NAME",
-        default=None,
-        help=f"environment to check, from prodready.toml (also ${TARGET_ENV_VAR}, "
-        "ini prodready_target_env, then default_env).",
-    )
-    group.addoption(
-        "--prodready-config",
-        metavar="PATH",
-        default=None,
-        help=f"configuration file (also ${CONFIG_VAR}); default: prodready.toml or "
-        "[tool.prodready] in pyproject.toml at the rootdir.",
-    )
-    group.addoption(
-        "--prodready-dotenv",
-        metavar="PATH",
-        default=None,
-        help="a .env file to read secret variables from (real environment variables win).",
-    )
-    group.addoption(
-        "--allow-destructive",
-        metavar="ENV",
-        default=None,
-        help="run destructive, load and rate-limit tests on the protected environment ENV; "
-        "ENV must equal the target environment's name.",
-    )
-    group.addoption(
-        "--expect-version",
-        metavar="VALUE",
-        default=None,
-        help=f"the release the target must report (also ${EXPECT_VERSION_VAR}), e.g. a SHA.",
-    )
-    group.addoption(
-        "--wait-for-version",
-        metavar="VALUE",
-        default=None,
-        help="before any test, wait until the target reports this release and is healthy.",
-    )
-    group.addoption(
-        "--wait-timeout",
-        metavar="SECONDS",
-        type=_seconds,
-        default=300.0,
-        help="how long --wait-for-version waits (default 300).",
-    )
-    group.addoption(
-        "--wait-interval",
-        metavar="SECONDS",
-        type=_seconds,
-        default=5.0,
-        help="pause between --wait-for-version polls (default 5).",
-    )
-    group.addoption(
-        "--fail-on",
-        metavar="SEVERITY",
-        type=_severity,
-        default=Severity.LOW,
-        help="lowest finding severity that fails a test: high, medium, low (default) or info; "
-        "findings below it are reported, not failed.",
-    )
-    group.addoption(
-        "--prodready-json",
-        metavar="PATH",
-        default=None,
-        help="write the JSON summary (versioned schema: env, outcomes, findings, figures).",
-    )
-    group.addoption(
-        "--prodready-sarif",
-        metavar="PATH",
-        default=None,
-        help="write the findings as SARIF 2.1.0, for code-scanning dashboards.",
-    )
-    parser.addini("prodready_target_env", "default target environment for pytest-prodready")
-
-
-def _severity(text: str) -> Severity:
-    try:
-        return Severity.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= MAX_WAIT_S:
-        raise argparse.ArgumentTypeError(
-            f"must be a number of seconds greater than 0 and at most {MAX_WAIT_S:g}, got {text!r}"
-        )
-    return value
-
-
-def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
-    option = config.getoption("target_env")
-    if option:
-        return Selection(option, "--target-env")
-    if os.environ.get(TARGET_ENV_VAR):
-        return Selection(os.environ[TARGET_ENV_VAR], f"{TARGET_ENV_VAR} environment variable")
-    ini = config.getini("prodready_target_env")
-    if isinstance(ini, str) and ini:
-        return Selection(ini, "prodready_target_env ini option")
-    if cfg is not None and cfg.default_env:
-        return Selection(cfg.default_env, f"default_env in {cfg.path.name}")
-    return None
-
-
-def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
-    explicit, origin = config.getoption("prodready_config"), "--prodready-config"
-    if not explicit and os.environ.get(CONFIG_VAR):
-        explicit, origin = os.environ[CONFIG_VAR], f"{CONFIG_VAR} environment variable"
-    found = find_config(config.rootpath, explicit, origin)
-    if found is None:
-        return None, f"prodready.toml or [tool.prodready] in pyproject.toml under {config.rootpath}"
-    path, origin = found
-    cfg = load_config(path, origin)
-    if cfg is None and explicit:
-        raise pytest.UsageError(
-            f"prodready: {path} ({origin}) has no [tool.prodready] table. "
-            "Add one, or point at a prodready.toml."
-        )
-    return cfg, str(path)
-
-
-def _build_runtime(config: pytest.Config, redactor: Redactor) -> Runtime | None:
-    cfg, looked = _load(config)
-    selection = _select(config, cfg)
-    allow = config.getoption("allow_destructive")
-    if selection is None:
-        if config.getoption("wait_for_version"):
-            raise pytest.UsageError(
-                "prodready: --wait-for-version needs a target environment. "
-                "Pass --target-env NAME with it."
-            )
-        if allow:
-            raise pytest.UsageError(
-                f"prodready: --allow-destructive={allow} was given, but no target environment "
-                "is selected. Pass --target-env with the same name."
-            )
-        return None
-    if cfg is None:
-        raise pytest.UsageError(
-            f"prodready: target environment {selection.name!r} (from {selection.origin}) "
-            f"was asked for, but no configuration was found: looked for {looked}. "
-            "Create prodready.toml with an [envs.NAME] table, or pass --prodready-config PATH."
-        )
-    if selection.name not in cfg.envs:
-        known = ", ".join(sorted(cfg.envs)) or "none"
-        raise pytest.UsageError(
-            f"prodready: unknown target environment {selection.name!r} "
-            f"(from {selection.origin}). Environments defined in {cfg.path}: {known}. "
-            "Check the spelling, or add an [envs.NAME] table."
-        )
-    if allow and allow != selection.name:
-        raise pytest.UsageError(
-            f"prodready: --allow-destructive={allow} does not match the target environment "
-            f"{selection.name!r}. The value must name the environment being tested, so a "
-            "command copied from another environment cannot stress this one. Use "
-            f"--allow-destructive={selection.name} if you mean it."
-        )
-    env = cfg.envs[selection.name]
-    stash = config.stash.setdefault(_CLEANUP_KEY, [])
-    if env.embedded and not hasattr(config, "workerinput"):
-        stash.append(seed_embedded_secrets(env))
-    sources: list[Mapping[str, str]] = [os.environ]
-    dotenv = config.getoption("prodready_dotenv")
-    if dotenv:
-        sources.append(load_dotenv(Path(dotenv)))
-    explicit_base = config.getoption("base_url", None) or config.getini("base_url")
-    expected = (
-        config.getoption("expect_version")
-        or config.getoption("wait_for_version")
-        or os.environ.get(EXPECT_VERSION_VAR)
-    )
-    return Runtime(
-        cfg,
-        selection,
-        base_url_override=explicit_base if isinstance(explicit_base, str) else None,
-        expected_version=expected or None,
-        redactor=redactor,
-        secret_sources=sources,
-    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -242,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered after pytest-playwright, so its overrides of that plugin's fixtures win.
     config.pluginmanager.register(browser, "prodready.browser")
     redactor = Redactor()
-    runtime = _build_runtime(config, redactor)
+    runtime = build_runtime(config, redactor, config.stash.setdefault(_CLEANUP_KEY, []))
     config.stash[RUNTIME_KEY] = runtime
     if runtime is None:
         return

@@ -1,0 +1,113 @@
+"""Command-line options and ini keys, each parsed with the exact grammar in its error."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from pytest_prodready.findings import Severity
+
+__all__ = ["CONFIG_VAR", "EXPECT_VERSION_VAR", "MAX_WAIT_S", "TARGET_ENV_VAR", "pytest_addoption"]
+
+TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
+EXPECT_VERSION_VAR = "PRODREADY_EXPECT_VERSION"
+CONFIG_VAR = "PRODREADY_CONFIG"
+MAX_WAIT_S = 3600.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("prodready", "pytest-prodready (production-readiness checks)")
+    group.addoption(
+        "--target-env",
+        metavar="NAME",
+        default=None,
+        help=f"environment to check, from prodready.toml (also ${TARGET_ENV_VAR}, "
+        "ini prodready_target_env, then default_env).",
+    )
+    group.addoption(
+        "--prodready-config",
+        metavar="PATH",
+        default=None,
+        help=f"configuration file (also ${CONFIG_VAR}); default: prodready.toml or "
+        "[tool.prodready] in pyproject.toml at the rootdir.",
+    )
+    group.addoption(
+        "--prodready-dotenv",
+        metavar="PATH",
+        default=None,
+        help="a .env file to read secret variables from (real environment variables win).",
+    )
+    group.addoption(
+        "--allow-destructive",
+        metavar="ENV",
+        default=None,
+        help="run destructive, load and rate-limit tests on the protected environment ENV; "
+        "ENV must equal the target environment's name.",
+    )
+    group.addoption(
+        "--expect-version",
+        metavar="VALUE",
+        default=None,
+        help=f"the release the target must report (also ${EXPECT_VERSION_VAR}), e.g. a SHA.",
+    )
+    group.addoption(
+        "--wait-for-version",
+        metavar="VALUE",
+        default=None,
+        help="before any test, wait until the target reports this release and is healthy.",
+    )
+    group.addoption(
+        "--wait-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=300.0,
+        help="how long --wait-for-version waits (default 300).",
+    )
+    group.addoption(
+        "--wait-interval",
+        metavar="SECONDS",
+        type=_seconds,
+        default=5.0,
+        help="pause between --wait-for-version polls (default 5).",
+    )
+    group.addoption(
+        "--fail-on",
+        metavar="SEVERITY",
+        type=_severity,
+        default=Severity.LOW,
+        help="lowest finding severity that fails a test: high, medium, low (default) or info; "
+        "findings below it are reported, not failed.",
+    )
+    group.addoption(
+        "--prodready-json",
+        metavar="PATH",
+        default=None,
+        help="write the JSON summary (versioned schema: env, outcomes, findings, figures).",
+    )
+    group.addoption(
+        "--prodready-sarif",
+        metavar="PATH",
+        default=None,
+        help="write the findings as SARIF 2.1.0, for code-scanning dashboards.",
+    )
+    parser.addini("prodready_target_env", "default target environment for pytest-prodready")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds greater than 0 and at most {MAX_WAIT_S:g}, got {text!r}"
+        )
+    return value

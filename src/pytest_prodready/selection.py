@@ -1,0 +1,109 @@
+"""Which environment this run targets, from where, and the :class:`Runtime` built for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.options import CONFIG_VAR, EXPECT_VERSION_VAR, TARGET_ENV_VAR
+from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
+from pytest_prodready.secrets import Redactor, load_dotenv
+
+__all__ = ["build_runtime"]
+
+
+def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
+    option = config.getoption("target_env")
+    if option:
+        return Selection(option, "--target-env")
+    if os.environ.get(TARGET_ENV_VAR):
+        return Selection(os.environ[TARGET_ENV_VAR], f"{TARGET_ENV_VAR} environment variable")
+    ini = config.getini("prodready_target_env")
+    if isinstance(ini, str) and ini:
+        return Selection(ini, "prodready_target_env ini option")
+    if cfg is not None and cfg.default_env:
+        return Selection(cfg.default_env, f"default_env in {cfg.path.name}")
+    return None
+
+
+def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
+    explicit, origin = config.getoption("prodready_config"), "--prodready-config"
+    if not explicit and os.environ.get(CONFIG_VAR):
+        explicit, origin = os.environ[CONFIG_VAR], f"{CONFIG_VAR} environment variable"
+    found = find_config(config.rootpath, explicit, origin)
+    if found is None:
+        return None, f"prodready.toml or [tool.prodready] in pyproject.toml under {config.rootpath}"
+    path, origin = found
+    cfg = load_config(path, origin)
+    if cfg is None and explicit:
+        raise pytest.UsageError(
+            f"prodready: {path} ({origin}) has no [tool.prodready] table. "
+            "Add one, or point at a prodready.toml."
+        )
+    return cfg, str(path)
+
+
+def build_runtime(
+    config: pytest.Config, redactor: Redactor, cleanup: list[Callable[[], None]]
+) -> Runtime | None:
+    """The run's runtime, or None when no environment is selected (the plugin stays idle)."""
+    cfg, looked = _load(config)
+    selection = _select(config, cfg)
+    allow = config.getoption("allow_destructive")
+    if selection is None:
+        if config.getoption("wait_for_version"):
+            raise pytest.UsageError(
+                "prodready: --wait-for-version needs a target environment. "
+                "Pass --target-env NAME with it."
+            )
+        if allow:
+            raise pytest.UsageError(
+                f"prodready: --allow-destructive={allow} was given, but no target environment "
+                "is selected. Pass --target-env with the same name."
+            )
+        return None
+    if cfg is None:
+        raise pytest.UsageError(
+            f"prodready: target environment {selection.name!r} (from {selection.origin}) "
+            f"was asked for, but no configuration was found: looked for {looked}. "
+            "Create prodready.toml with an [envs.NAME] table, or pass --prodready-config PATH."
+        )
+    if selection.name not in cfg.envs:
+        known = ", ".join(sorted(cfg.envs)) or "none"
+        raise pytest.UsageError(
+            f"prodready: unknown target environment {selection.name!r} "
+            f"(from {selection.origin}). Environments defined in {cfg.path}: {known}. "
+            "Check the spelling, or add an [envs.NAME] table."
+        )
+    if allow and allow != selection.name:
+        raise pytest.UsageError(
+            f"prodready: --allow-destructive={allow} does not match the target environment "
+            f"{selection.name!r}. The value must name the environment being tested, so a "
+            "command copied from another environment cannot stress this one. Use "
+            f"--allow-destructive={selection.name} if you mean it."
+        )
+    env = cfg.envs[selection.name]
+    if env.embedded and not hasattr(config, "workerinput"):
+        cleanup.append(seed_embedded_secrets(env))
+    sources: list[Mapping[str, str]] = [os.environ]
+    dotenv = config.getoption("prodready_dotenv")
+    if dotenv:
+        sources.append(load_dotenv(Path(dotenv)))
+    explicit_base = config.getoption("base_url", None) or config.getini("base_url")
+    expected = (
+        config.getoption("expect_version")
+        or config.getoption("wait_for_version")
+        or os.environ.get(EXPECT_VERSION_VAR)
+    )
+    return Runtime(
+        cfg,
+        selection,
+        base_url_override=explicit_base if isinstance(explicit_base, str) else None,
+        expected_version=expected or None,
+        redactor=redactor,
+        secret_sources=sources,
+    )
