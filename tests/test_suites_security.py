@@ -26,6 +26,9 @@ PLANTED = {
     "leak.debug-page",
     "exposure.dotenv",
     "exposure.git",
+    # a NEXT_PUBLIC_ mistake: Stripe secret and Supabase service-role keys in app.js
+    "bundle.secret-key",
+    "bundle.source-map",
     # CSP: default-src *, 'unsafe-inline' 'unsafe-eval', cdnjs and http: in script-src
     "csp.script-unsafe-inline",
     "csp.script-unsafe-eval",

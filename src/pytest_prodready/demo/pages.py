@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 import secrets
 from importlib import resources
@@ -43,6 +45,25 @@ _LEAKED_FILES = {
 }
 
 
+def _fake_jwt(claims: dict[str, str]) -> str:
+    def part(data: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.ZmFrZS1zaWduYXR1cmUtbm90LXJlYWw"
+
+
+# What a NEXT_PUBLIC_ mistake ships to every browser, and the source map next to it.
+_BROKEN_BUNDLE = (
+    "\nwindow.__CONFIG__ = {\n"
+    '  stripeKey: "sk_live_51FAKEFAKEFAKEdemoBrokenNotARealKey000000",\n'
+    f'  supabaseKey: "{_fake_jwt({"iss": "supabase", "role": "service_role"})}",\n'
+    "};\n//# sourceMappingURL=app.js.map\n"
+)
+_BROKEN_SOURCE_MAP = json.dumps(
+    {"version": 3, "file": "app.js", "sources": ["src/app.ts"], "names": [], "mappings": "AAAA"}
+)
+
+
 class Pages:
     def __init__(self, state: DemoState) -> None:
         self.state = state
@@ -61,6 +82,8 @@ class Pages:
         ]
         if self.broken:
             routes += [route(path, {"GET": self.leaked_file}) for path in _LEAKED_FILES]
+            # Before /static/{name}, which would answer 404 for it.
+            routes.insert(0, route("/static/app.js.map", {"GET": self.source_map}))
         return routes
 
     async def home(self, request: Request) -> Response:
@@ -147,9 +170,13 @@ class Pages:
         name = str(request.path_params["name"])
         if name not in self.assets:
             return plain_error(request, 404, "Not Found")
-        return Response(
-            self.assets[name], media_type=_STATIC[name], headers={"cache-control": _IMMUTABLE}
-        )
+        body = self.assets[name]
+        if self.broken and name == "app.js":
+            body += _BROKEN_BUNDLE.encode()
+        return Response(body, media_type=_STATIC[name], headers={"cache-control": _IMMUTABLE})
+
+    async def source_map(self, request: Request) -> Response:
+        return Response(_BROKEN_SOURCE_MAP, media_type="application/json")
 
     async def leaked_file(self, request: Request) -> Response:
         return PlainTextResponse(_LEAKED_FILES[request.url.path])

@@ -1,0 +1,106 @@
+"""Public assets: server-side secrets shipped to browsers, test-mode keys, public source maps.
+
+A ``NEXT_PUBLIC_`` prefix (or Vite's ``VITE_``) puts a value in every visitor's JavaScript;
+teams put a Stripe secret key or a Supabase service-role key there by mistake. The facts are
+the page HTML and the same-origin scripts it loads (see :mod:`pytest_prodready.probes.bundle`).
+Evidence never repeats a found key whole: it is the target's secret, not ours to spread.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pytest_prodready.findings import Finding, Severity, rule
+
+__all__ = ["Asset", "evaluate", "mask"]
+
+SECRET_KEY = rule(
+    "bundle.secret-key",
+    Severity.HIGH,
+    "A server-side secret is shipped to every browser",
+    "Rotate the key now, then keep it server-side (no NEXT_PUBLIC_/VITE_ prefix; read it in "
+    "API routes only).",
+)
+TEST_KEY = rule(
+    "bundle.test-mode-key",
+    Severity.MEDIUM,
+    "A test-mode key is live in a production bundle",
+    "Build production with the live publishable key (payments in test mode take no money).",
+)
+SOURCE_MAP = rule(
+    "bundle.source-map",
+    Severity.LOW,
+    "Source maps are publicly downloadable",
+    "Upload source maps to your error tracker instead of serving them "
+    "(e.g. productionBrowserSourceMaps: false, or hide them from the web root).",
+)
+
+_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Stripe secret key", re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{10,}")),
+    ("Stripe webhook secret", re.compile(r"\bwhsec_[0-9A-Za-z]{10,}")),
+    ("AWS access key id", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("private key", re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH )?PRIVATE KEY-----")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[0-9A-Za-z]{36}\b")),
+    ("Slack token", re.compile(r"\bxox[abprs]-[0-9A-Za-z-]{10,}")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[0-9A-Za-z_-]{32,}")),
+)
+_TEST_KEYS = (("Stripe test publishable key", re.compile(r"\bpk_test_[0-9A-Za-z]{10,}")),)
+_JWT = re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.(eyJ[0-9A-Za-z_-]{8,})\.[0-9A-Za-z_-]{8,}")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One public asset (a page or a script) and, if it names one, its source map."""
+
+    url: str
+    text: str
+    source_map_url: str | None = None
+    source_map_public: bool = False
+
+
+def mask(secret: str) -> str:
+    """Enough of a key to find it in the codebase, not enough to use it."""
+    return secret[:10] + "…" if len(secret) > 12 else secret[:4] + "…"
+
+
+def _jwt_role(payload: str) -> str | None:
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    role = claims.get("role") if isinstance(claims, dict) else None
+    return role if isinstance(role, str) else None
+
+
+def _secrets(text: str) -> Iterator[tuple[str, str]]:
+    for kind, pattern in _SECRETS:
+        for match in pattern.finditer(text):
+            yield kind, match.group(0)
+    for match in _JWT.finditer(text):
+        # The anon key is public by design; the service-role key bypasses row-level security.
+        if _jwt_role(match.group(1)) == "service_role":
+            yield "Supabase service_role key", match.group(0)
+
+
+def evaluate(assets: list[Asset], *, production: bool) -> list[Finding]:
+    """Findings over the public assets of a site; test-mode keys only count in production."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for asset in assets:
+        for kind, value in _secrets(asset.text):
+            if (kind, value) not in seen:
+                seen.add((kind, value))
+                findings.append(SECRET_KEY(f"{kind} {mask(value)} in {asset.url}", url=asset.url))
+        if production:
+            for kind, pattern in _TEST_KEYS:
+                match = pattern.search(asset.text)
+                if match and (kind, match.group(0)) not in seen:
+                    seen.add((kind, match.group(0)))
+                    findings.append(TEST_KEY(f"{kind} {mask(match.group(0))}", url=asset.url))
+        if asset.source_map_url and asset.source_map_public:
+            findings.append(SOURCE_MAP(f"{asset.source_map_url} is served", url=asset.url))
+    return findings
