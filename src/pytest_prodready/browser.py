@@ -1,3 +1,177 @@
-"""Playwright on the system Chromium: fixtures that pytest-playwright's chain picks up."""
+"""Playwright on the system Chromium: fixtures that pytest-playwright's chain picks up.
+
+plugin.py registers this module after pytest-playwright, so ``browser_type_launch_args`` and
+``browser_context_args`` here override that plugin's (and extend them: each asks for the
+overridden fixture of the same name). Our own fixtures live in
+:mod:`pytest_prodready.browser_fixtures` and are registered from here; the hooks decide which
+artifacts a run keeps and attach our screenshots to failed tests' HTML reports. Playwright is
+imported inside functions only, so loading the plugin for a run without browser tests costs
+nothing.
+"""
 
 from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_prodready import (
+    browser_checks,  # noqa: F401 - declares the finding ids
+    browser_flows,  # noqa: F401 - declares the finding ids
+    browser_vitals,  # noqa: F401 - declares the finding ids
+)
+from pytest_prodready.browser_artifacts import apply, mode_from, policy_for
+from pytest_prodready.browser_fixtures import (
+    ARTIFACTS_KEY,
+    SHOTS_KEY,
+    _prodready_login,  # noqa: F401 - a fixture
+    browser_login,
+    browser_visit,
+    log_in,
+    logged_in_page,
+    login_flow,
+    page_watch,
+)
+from pytest_prodready.browser_launch import (
+    Chromium,
+    autodetect_enabled,
+    chromium_switches,
+    find_chromium,
+    leaf_pin,
+)
+from pytest_prodready.fixtures import RUNTIME_KEY, resolved
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
+
+    from pytest_prodready.runtime import Runtime
+
+__all__ = [
+    "browser_context_args",
+    "browser_login",
+    "browser_type_launch_args",
+    "browser_visit",
+    "log_in",
+    "logged_in_page",
+    "login_flow",
+    "page_watch",
+]
+
+_CHROMIUM_KEY = pytest.StashKey[Chromium]()
+_HEADER_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Environment variables are checked up front: a typo must stop the run, not skip tests.
+    mode_from(config.getoption("prodready_artifacts", default=None))
+    autodetect_enabled(os.environ)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return
+    protected = runtime.declared.protected
+    mode, origin = mode_from(config.getoption("prodready_artifacts", default=None))
+    policy = policy_for(mode, origin, protected=protected)
+    config.stash[ARTIFACTS_KEY] = policy
+    chromium = _chromium(config, runtime)
+    where = f"{chromium.path} ({chromium.origin})" if chromium.found else "none found"
+    config.stash[_HEADER_KEY] = [
+        f"prodready browser: chromium {where}",
+        apply(config.option, policy, protected=protected),
+    ]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    return config.stash.get(_HEADER_KEY, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    shots = item.stash.get(SHOTS_KEY, [])
+    if report.when == "call" and report.failed and shots:
+        pytest_html = item.config.pluginmanager.getplugin("html")
+        if pytest_html is not None:
+            extras = list(getattr(report, "extras", []))
+            for name, png in shots:
+                content = base64.b64encode(png).decode("ascii")
+                extras.append(pytest_html.extras.png(content, name=name))
+            report.extras = extras  # type: ignore[attr-defined]
+    return report
+
+
+def _chromium(config: pytest.Config, runtime: Runtime) -> Chromium:
+    # Without Playwright's own download (finding it means starting its driver): the header
+    # is printed for every run, browser tests or not.
+    if _CHROMIUM_KEY not in config.stash:
+        cfg = runtime.config_file
+        config.stash[_CHROMIUM_KEY] = find_chromium(
+            cfg.browser_executable, cfg.path.name, os.environ
+        )
+    return config.stash[_CHROMIUM_KEY]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+    pytestconfig: pytest.Config,
+    browser_name: str | None,
+    playwright: Playwright,
+) -> dict[str, Any]:
+    """pytest-playwright's launch options, on the system Chromium.
+
+    The executable comes from ``[browser] executable`` in the config file, ``PRODREADY_CHROMIUM``,
+    or an installed Chromium/Chrome (``PRODREADY_CHROMIUM_AUTODETECT=0`` turns that off); with
+    none, every browser test skips with one line saying how to install one. For a target on a
+    private CA (``ca_bundle``, the embedded demo) the leaf certificate, verified against that
+    CA, is pinned with ``--ignore-certificate-errors-spki-list``.
+    """
+    runtime = pytestconfig.stash.get(RUNTIME_KEY, None)
+    if runtime is None or browser_name not in (None, "chromium"):
+        return browser_type_launch_args
+    args = dict(browser_type_launch_args)
+    chromium = _chromium(pytestconfig, runtime)
+    if not chromium.found and chromium.origin == "nowhere":
+        cfg = runtime.config_file
+        own = Path(playwright.chromium.executable_path)
+        chromium = find_chromium(
+            cfg.browser_executable, cfg.path.name, os.environ, bundled=lambda: own
+        )
+    if "channel" not in args and "executable_path" not in args:
+        if not chromium.found:
+            pytest.skip(chromium.problem or "prodready: no Chromium")
+        if chromium.path is not None:
+            args["executable_path"] = str(chromium.path)
+    env = resolved(runtime)
+    pin = None
+    if env.ca_bundle is not None and env.base_url:
+        pin = leaf_pin(env.base_url, env.ca_bundle, env.timeout_s)
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    switches = chromium_switches(root=root, pins=[pin] if pin else [])
+    args["args"] = [*args.get("args", []), *switches]
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(
+    browser_context_args: dict[str, Any], pytestconfig: pytest.Config
+) -> dict[str, Any]:
+    """pytest-playwright's context options, pointed at the target: ``base_url`` is the
+    environment's, HTTPS errors are not ignored (a private CA is trusted by pin, see
+    ``browser_type_launch_args``) and the page's CSP is never bypassed."""
+    runtime = pytestconfig.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return browser_context_args
+    env = resolved(runtime)
+    args = {**browser_context_args, "base_url": env.base_url, "ignore_https_errors": False}
+    args.pop("bypass_csp", None)
+    return args

@@ -91,6 +91,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write the findings as SARIF 2.1.0, for code-scanning dashboards.",
     )
+    group.addoption(
+        "--prodready-artifacts",
+        metavar="MODE",
+        default=None,
+        help="what failed browser tests keep (also $PRODREADY_ARTIFACTS): auto (default: "
+        "screenshots; traces too except on protected envs), screenshots, all or none.",
+    )
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
 
 

@@ -1,0 +1,256 @@
+"""The pure checks behind the browser suites: facts a real browser gathered in, findings out.
+
+Console errors, failed same-origin requests, mixed content and CSP violations; web vitals are
+judged in :mod:`pytest_prodready.browser_vitals`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from pytest_prodready.browser_facts import (
+    ConsoleEntry,
+    DocumentScripts,
+    PageFacts,
+    Violation,
+    same_origin,
+)
+from pytest_prodready.findings import Finding, Severity, rule
+
+__all__ = [
+    "console_errors",
+    "csp_violations",
+    "failed_requests",
+    "mixed_content",
+    "page_findings",
+]
+
+CONSOLE_ERROR = rule(
+    "browser.console-error",
+    Severity.MEDIUM,
+    "The page logs a console error or throws an uncaught exception",
+    "Fix the script error the evidence quotes (a broken bundle, a missing global, a failed "
+    "API call): users see a page that half works.",
+)
+FAILED_REQUEST = rule(
+    "browser.failed-request",
+    Severity.MEDIUM,
+    "A same-origin request of the page failed or returned an error status",
+    "Deploy the missing asset or fix the endpoint; check the build's asset paths and the "
+    "CDN/proxy routes for the URL in the evidence.",
+)
+MIXED_CONTENT = rule(
+    "browser.mixed-content",
+    Severity.MEDIUM,
+    "An HTTPS page loads a subresource over plain HTTP (mixed content)",
+    "Reference the resource with https:// (or a relative URL); add "
+    "Content-Security-Policy: upgrade-insecure-requests as a safety net.",
+)
+CSP_VIOLATION = rule(
+    "csp.violation",
+    Severity.MEDIUM,
+    "The browser reports a Content-Security-Policy violation on the page",
+    "Blocked (enforce): the policy breaks the page; allow that source with a nonce or hash, "
+    "or stop loading it. Report-only: fix it before enforcing. An inline script that ran "
+    "without a nonce or hash: drop 'unsafe-inline' in favour of per-response nonces.",
+)
+
+# Chrome 120+ words violations "Executing inline script violates ..." / "Loading the image
+# '...' violates ..."; older versions "Refused to ... because it violates ...".
+_CSP_MESSAGE = re.compile(r"Content[ -]Security[ -]Policy", re.IGNORECASE)
+_CSP_VIOLATION_MESSAGE = re.compile(r"violates|Refused to", re.IGNORECASE)
+_INSECURE_URL = re.compile(r"insecure [\w -]+? '((?:http|ws)://[^']+)'")
+_NONCE_OR_HASH = re.compile(r"'(nonce-[^']+|sha(?:256|384|512)-[^']+)'", re.IGNORECASE)
+_FAILED_LOAD = "Failed to load resource"
+# A request the page itself cancelled (navigation, media range, preload no longer needed).
+_ABORTED = "net::ERR_ABORTED"
+MAX_EVIDENCE = 200
+
+
+def _clip(text: str, limit: int = MAX_EVIDENCE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_csp(entry: ConsoleEntry) -> bool:
+    return bool(_CSP_MESSAGE.search(entry.text))
+
+
+def _is_mixed(entry: ConsoleEntry) -> bool:
+    return entry.text.startswith("Mixed Content:")
+
+
+def _insecure_urls(facts: PageFacts) -> dict[str, str]:
+    """Insecure URL -> what Chrome said about it (or that it was requested)."""
+    found: dict[str, str] = {}
+    for entry in facts.console:
+        if not _is_mixed(entry):
+            continue
+        match = _INSECURE_URL.search(entry.text)
+        url = match.group(1) if match else entry.text
+        tail = entry.text.split("'. ", 1)[-1] if match else ""
+        found.setdefault(url, tail or "Chrome reported mixed content")
+    for url in facts.insecure_requests:
+        found.setdefault(url, "requested over plain HTTP")
+    return found
+
+
+def console_errors(facts: PageFacts) -> list[Finding]:
+    """Uncaught exceptions and console errors, except what other checks report better: CSP
+    and mixed-content messages, and resource failures of same-origin (``failed_requests``) or
+    insecure (``mixed_content``) URLs."""
+    insecure = _insecure_urls(facts)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in facts.console:
+        if entry.type == "pageerror":
+            label = "uncaught exception"
+        elif entry.type == "error" and not (_is_csp(entry) or _is_mixed(entry)):
+            label = "console error"
+            failed_load = entry.text.startswith(_FAILED_LOAD)
+            if failed_load and (same_origin(entry.url, facts.origin) or entry.url in insecure):
+                continue
+        else:
+            continue
+        if (label, entry.text) in seen:
+            continue
+        seen.add((label, entry.text))
+        where = f" at {entry.source}" if entry.source else ""
+        findings.append(CONSOLE_ERROR(f"{label}: {_clip(entry.text)}{where}", url=facts.url))
+    return findings
+
+
+def failed_requests(facts: PageFacts) -> list[Finding]:
+    """Same-origin requests that failed or answered >= 400 (the page itself: high)."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for request in facts.failed:
+        if not same_origin(request.url, facts.origin) or request.failure == _ABORTED:
+            continue
+        outcome = f"HTTP {request.status}" if request.status is not None else request.failure
+        key = (request.url, str(outcome))
+        if key in seen:
+            continue
+        seen.add(key)
+        document = request.resource_type == "document"
+        findings.append(
+            FAILED_REQUEST(
+                f"{request.method} {request.url} ({request.resource_type}): {outcome}",
+                url=facts.url,
+                severity=Severity.HIGH if document else None,
+            )
+        )
+    return findings
+
+
+def mixed_content(facts: PageFacts) -> list[Finding]:
+    """Plain-HTTP subresources of an HTTPS page, requested or blocked (one finding per URL)."""
+    if urlsplit(facts.url).scheme != "https":
+        return []
+    return [
+        MIXED_CONTENT(f"{url}: {_clip(how, 120)}", url=facts.url)
+        for url, how in sorted(_insecure_urls(facts).items())
+    ]
+
+
+def _allowed_tokens(policies: Iterable[str]) -> set[str]:
+    return {m.group(1).lower() for p in policies for m in _NONCE_OR_HASH.finditer(p)}
+
+
+def _script_hashes(text: str) -> set[str]:
+    data = text.encode("utf-8")
+    return {
+        f"{name}-{base64.b64encode(hashlib.new(name, data).digest()).decode()}".lower()
+        for name in ("sha256", "sha384", "sha512")
+    }
+
+
+def _unblocked_inline(doc: DocumentScripts) -> list[str]:
+    """Texts of inline scripts that ran without a nonce or hash the policy names."""
+    allowed = _allowed_tokens(doc.policies)
+    ran: list[str] = []
+    for nonce, text, blocked in doc.inline:
+        if blocked or not text.strip() or (nonce and f"nonce-{nonce}".lower() in allowed):
+            continue
+        if _script_hashes(text) & allowed:
+            continue
+        ran.append(text)
+    return ran
+
+
+def _implicit_favicon(violation: Violation) -> bool:
+    # Chrome fetches /favicon.ico by itself when a page declares no icon; that request is not
+    # the page's doing (it has no source line) and users never see it fail.
+    return not violation.source and urlsplit(violation.blocked_uri).path == "/favicon.ico"
+
+
+def csp_violations(facts: PageFacts) -> list[Finding]:
+    """Violations the browser fired (enforced: the policy blocked part of the page; report-only:
+    it would), and inline scripts that ran under an enforced policy without a nonce or hash,
+    i.e. the policy would not stop an injected one either."""
+    findings: list[Finding] = []
+    counted = Counter(v for v in facts.violations if not _implicit_favicon(v))
+    for violation, count in sorted(counted.items(), key=lambda item: repr(item[0])):
+        enforced = violation.disposition == "enforce"
+        parts = [
+            f"{violation.directive} blocked {violation.blocked_uri or 'inline'}"
+            if enforced
+            else f"{violation.directive} would block {violation.blocked_uri or 'inline'}",
+            "enforced" if enforced else "report-only",
+        ]
+        if violation.source:
+            parts.append(f"source {violation.source}")
+        if violation.sample:
+            parts.append(f"sample {_clip(violation.sample, 60)!r}")
+        if count > 1:
+            parts.append(f"{count} times")
+        findings.append(
+            CSP_VIOLATION(
+                "; ".join(parts), url=facts.url, severity=None if enforced else Severity.LOW
+            )
+        )
+    if not facts.violations:
+        # Events are the better evidence; the console is the fallback (e.g. a frame whose
+        # events were not collected).
+        messages = {
+            e.text for e in facts.console if _is_csp(e) and _CSP_VIOLATION_MESSAGE.search(e.text)
+        }
+        findings += [
+            CSP_VIOLATION(
+                _clip(text),
+                url=facts.url,
+                severity=Severity.LOW if "report" in text.lower() else None,
+            )
+            for text in sorted(messages)
+        ]
+    for doc in facts.documents:
+        if not doc.policies:
+            continue  # no enforced policy: csp.missing / csp.report-only say so statically
+        ran = _unblocked_inline(doc)
+        if ran:
+            policy = _clip(" , ".join(doc.policies), 160)
+            findings.append(
+                CSP_VIOLATION(
+                    f"{len(ran)} inline <script> without a valid nonce or hash ran under the "
+                    f"enforced policy ({policy}): it would not stop an injected script either; "
+                    f"first: {_clip(ran[0], 60)!r}",
+                    url=doc.url,
+                    severity=Severity.HIGH,
+                )
+            )
+    return findings
+
+
+def page_findings(facts: PageFacts) -> list[Finding]:
+    """Every non-vitals check, for a page or a whole user flow."""
+    return [
+        *console_errors(facts),
+        *failed_requests(facts),
+        *mixed_content(facts),
+        *csp_violations(facts),
+    ]

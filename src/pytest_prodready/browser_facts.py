@@ -1,0 +1,110 @@
+"""What a real browser saw on a page, as plain data.
+
+Frozen dataclasses with no Playwright object inside: they are cached per session, shared by
+several tests, and hand-written in the checks' unit tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = [
+    "ConsoleEntry",
+    "DocumentScripts",
+    "FailedRequest",
+    "PageFacts",
+    "Violation",
+    "VitalsSample",
+    "same_origin",
+]
+
+
+@dataclass(frozen=True)
+class ConsoleEntry:
+    """A console message (``type`` as Chrome gives it) or an uncaught exception (``pageerror``)."""
+
+    type: str
+    text: str
+    url: str = ""
+    line: int = 0
+
+    @property
+    def source(self) -> str:
+        return f"{self.url}:{self.line}" if self.url and self.line else self.url
+
+
+@dataclass(frozen=True)
+class FailedRequest:
+    """A request that failed at the network level (``failure``) or answered ``status`` >= 400."""
+
+    method: str
+    url: str
+    resource_type: str
+    status: int | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One ``securitypolicyviolation`` event."""
+
+    directive: str
+    blocked_uri: str
+    disposition: str  # "enforce" or "report"
+    source: str = ""
+    sample: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentScripts:
+    """A document's enforced policies and its inline scripts: (nonce, text, blocked) each.
+
+    A blocked inline script fired a violation at its element; one that was not blocked ran.
+    """
+
+    url: str
+    policies: tuple[str, ...]
+    inline: tuple[tuple[str, str, bool], ...]
+
+
+@dataclass(frozen=True)
+class VitalsSample:
+    """One load's web vitals, in milliseconds (CLS unitless); None where not measured."""
+
+    lcp_ms: float | None = None
+    cls: float | None = None
+    fcp_ms: float | None = None
+    ttfb_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """Everything the browser saw while it loaded (and, for flows, used) a page."""
+
+    url: str
+    origin: str
+    status: int | None = None
+    error: str | None = None
+    console: tuple[ConsoleEntry, ...] = ()
+    failed: tuple[FailedRequest, ...] = ()
+    insecure_requests: tuple[str, ...] = ()
+    violations: tuple[Violation, ...] = ()
+    documents: tuple[DocumentScripts, ...] = ()
+    vitals: tuple[VitalsSample, ...] = ()
+    screenshot: bytes | None = None
+
+
+def same_origin(url: str, origin: str) -> bool:
+    """Whether ``url`` belongs to ``origin`` (scheme, host and port, default ports filled)."""
+
+    def key(u: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(u)
+        default = {"https": 443, "http": 80, "wss": 443, "ws": 80}.get(parts.scheme)
+        try:
+            port = parts.port or default
+        except ValueError:
+            port = None
+        return parts.scheme, (parts.hostname or "").lower(), port
+
+    return key(url) == key(origin)

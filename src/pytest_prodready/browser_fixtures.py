@@ -1,0 +1,217 @@
+"""Our browser fixtures: ``page_watch``, ``browser_visit``, ``login_flow``, ``log_in``,
+``browser_login`` and ``logged_in_page``. plugin.py registers :mod:`pytest_prodready.browser`,
+which imports them, so they sit on top of pytest-playwright's chain (``browser``,
+``new_context``) and its overrides of ``browser_context_args``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from pytest_prodready.browser_artifacts import ArtifactPolicy, policy_for
+from pytest_prodready.findings import Finding
+from pytest_prodready.fixtures import resolved, runtime_of
+from pytest_prodready.profiles import LoginFlow
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+    from pytest_prodready.browser_facts import PageFacts
+    from pytest_prodready.browser_login import LoginOutcome
+    from pytest_prodready.browser_watch import PageWatch
+    from pytest_prodready.config import Environment
+    from pytest_prodready.runtime import Runtime
+
+__all__ = [
+    "ARTIFACTS_KEY",
+    "SHOTS_KEY",
+    "browser_login",
+    "browser_visit",
+    "log_in",
+    "logged_in_page",
+    "login_flow",
+    "page_watch",
+]
+
+ARTIFACTS_KEY = pytest.StashKey[ArtifactPolicy]()
+# Screenshots taken by our own probes, attached to the test's report when it fails.
+SHOTS_KEY = pytest.StashKey[list[tuple[str, bytes]]]()
+
+
+def _policy(config: pytest.Config) -> ArtifactPolicy:
+    # Set at session start; a protected default if a fixture runs without it.
+    return config.stash.get(ARTIFACTS_KEY, None) or policy_for("auto", "default", protected=True)
+
+
+def _scrubbed(runtime: Runtime, findings: Iterable[Finding]) -> list[Finding]:
+    # Evidence quotes the page (alert texts, console lines, URLs): the page may echo a secret.
+    scrub = runtime.redactor.scrub
+    return [dataclasses.replace(f, evidence=scrub(f.evidence)) for f in findings]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.fixture
+def page_watch(pytestconfig: pytest.Config, target: Environment) -> Callable[[Page], PageWatch]:
+    """``watch = page_watch(page)`` before the first ``goto``: records console errors,
+    uncaught exceptions, failed same-origin requests, mixed content and CSP violations;
+    ``watch.findings()`` judges all of it, for ``assert_no_findings``."""
+    from pytest_prodready.browser_watch import PageWatch
+
+    assert target.base_url is not None
+    origin = _origin(target.base_url)
+
+    def watch(page: Page) -> PageWatch:
+        page.set_default_timeout(target.timeout_s * 1000)
+        return PageWatch(page, origin)
+
+    return watch
+
+
+@pytest.fixture
+def browser_visit(
+    browser: Browser,
+    request: pytest.FixtureRequest,
+    pytestconfig: pytest.Config,
+    target: Environment,
+    browser_context_args: dict[str, Any],
+) -> Callable[[str], PageFacts]:
+    """``browser_visit("/pricing")``: what Chromium saw loading that page in a fresh context,
+    loaded once per session (per path): console, requests, mixed content, CSP events, and
+    ``[envs.X.vitals] runs`` web-vitals samples. A page the browser cannot load at all fails
+    the test in one line."""
+    from pytest_prodready.browser_watch import probe_page
+
+    runtime = runtime_of(pytestconfig)
+    assert target.base_url is not None
+    screenshots = _policy(pytestconfig).screenshots
+
+    def visit(path: str) -> PageFacts:
+        url = urljoin(target.base_url or "", path)
+        facts = runtime.fact(
+            f"browser:{browser.browser_type.name}:{url}",
+            lambda: probe_page(
+                browser,
+                browser_context_args,
+                url,
+                _origin(target.base_url or ""),
+                runs=target.vitals.runs,
+                timeout_s=target.timeout_s,
+                screenshot=screenshots,
+            ),
+        )
+        if facts.error:
+            pytest.fail(runtime.redactor.scrub(facts.error), pytrace=False)
+        if facts.screenshot:
+            request.node.stash.setdefault(SHOTS_KEY, []).append(
+                (f"Screenshot {path}", facts.screenshot)
+            )
+        return facts
+
+    return visit
+
+
+@pytest.fixture(scope="session")
+def login_flow(target: Environment) -> LoginFlow:
+    """The environment's ``[envs.X.flows.login]``; tests that need it skip when it is absent."""
+    if target.login is None:
+        pytest.skip(
+            f"prodready: environment {target.name!r} has no [envs.{target.name}.flows.login] "
+            "table, so there is no login to run (see README: Browser flows)"
+        )
+    return target.login
+
+
+def _credentials(runtime: Runtime, flow: LoginFlow) -> tuple[str, str]:
+    if flow.username_secret is not None:
+        username = runtime.secrets.get(flow.username_secret).reveal()
+    else:
+        username = flow.username or ""
+    return username, runtime.secrets.get(flow.password_secret).reveal()
+
+
+def _log_in(
+    pytestconfig: pytest.Config, page: Page, flow: LoginFlow, *, keep_state: bool
+) -> LoginOutcome:
+    from pytest_prodready.browser_login import log_in
+
+    runtime = runtime_of(pytestconfig)
+    env = resolved(runtime)
+    username, password = _credentials(runtime, flow)
+    return log_in(
+        page,
+        flow,
+        env.base_url or "",
+        username=username,
+        password=password,
+        timeout_s=env.timeout_s,
+        screenshot=_policy(pytestconfig).screenshots,
+        keep_state=keep_state,
+        username_is_secret=flow.username_secret is not None,
+    )
+
+
+@pytest.fixture
+def log_in(pytestconfig: pytest.Config, login_flow: LoginFlow) -> Callable[[Page], LoginOutcome]:
+    """``log_in(page)``: run the config-driven login on ``page`` (a flow that needs a session
+    of its own, such as logout); ``.ok`` says whether it worked, ``.findings()`` why not."""
+
+    def run(page: Page) -> LoginOutcome:
+        return _log_in(pytestconfig, page, login_flow, keep_state=False)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def _prodready_login(
+    browser: Browser,
+    pytestconfig: pytest.Config,
+    login_flow: LoginFlow,
+    browser_context_args: dict[str, Any],
+) -> LoginOutcome:
+    # Its own context, outside pytest-playwright's per-test ones: nothing records it.
+    args = {k: v for k, v in browser_context_args.items() if not k.startswith("record_")}
+    context = browser.new_context(**args)
+    try:
+        return _log_in(pytestconfig, context.new_page(), login_flow, keep_state=True)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def browser_login(request: pytest.FixtureRequest, _prodready_login: LoginOutcome) -> LoginOutcome:
+    """The session's login, run once in a context of its own: ``.ok``, ``.findings()``, the
+    cookies it set (values masked) and, when it worked, the storage state that
+    ``logged_in_page`` reuses (kept in memory only). A failed login's screenshot goes with the
+    failing test's report."""
+    if _prodready_login.screenshot:
+        request.node.stash.setdefault(SHOTS_KEY, []).append(
+            ("Screenshot of the failed login", _prodready_login.screenshot)
+        )
+    return _prodready_login
+
+
+@pytest.fixture
+def logged_in_page(
+    pytestconfig: pytest.Config,
+    _prodready_login: LoginOutcome,
+    new_context: Callable[..., BrowserContext],
+) -> Page:
+    """A page in a fresh context that carries the session's login (``[envs.X.flows.login]``,
+    logged in once per session). A login that fails fails the tests that need it."""
+    runtime = runtime_of(pytestconfig)
+    if not _prodready_login.ok:
+        reason = _scrubbed(runtime, _prodready_login.findings())[0].line()
+        pytest.fail(f"prodready: no logged-in page, the login failed: {reason}", pytrace=False)
+    context = new_context(storage_state=_prodready_login.storage_state)
+    page = context.new_page()
+    page.set_default_timeout(resolved(runtime).timeout_s * 1000)
+    return page

@@ -1,0 +1,83 @@
+"""Web vitals against the environment's budgets: LCP, CLS, FCP and TTFB, median of N loads."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+
+from pytest_prodready.browser_facts import VitalsSample
+from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.profiles import Vitals
+
+__all__ = ["median_vitals", "vitals"]
+
+VITALS_LCP = rule(
+    "vitals.lcp",
+    Severity.MEDIUM,
+    "Largest Contentful Paint is over its budget",
+    "Serve the largest above-the-fold element sooner: compress and preload the hero image, "
+    "cut render-blocking CSS/JS, cache the HTML at the edge.",
+)
+VITALS_CLS = rule(
+    "vitals.cls",
+    Severity.MEDIUM,
+    "Cumulative Layout Shift is over its budget",
+    "Reserve space for images, embeds and late content (width/height, aspect-ratio); never "
+    "insert content above what the user is reading.",
+)
+VITALS_FCP = rule(
+    "vitals.fcp",
+    Severity.LOW,
+    "First Contentful Paint is over its budget",
+    "Reduce render-blocking resources and server time; inline critical CSS, defer scripts.",
+)
+VITALS_TTFB = rule(
+    "vitals.ttfb",
+    Severity.LOW,
+    "Time to first byte, measured in the browser, is over its budget",
+    "Profile the server render and its queries, cache what can be cached, check redirects "
+    "and the CDN in front.",
+)
+
+
+def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:
+    """Per metric, the median of the loads that measured it."""
+
+    def median(values: Iterable[float | None]) -> float | None:
+        measured = [v for v in values if v is not None]
+        return statistics.median(measured) if measured else None
+
+    return VitalsSample(
+        lcp_ms=median(s.lcp_ms for s in samples),
+        cls=median(s.cls for s in samples),
+        fcp_ms=median(s.fcp_ms for s in samples),
+        ttfb_ms=median(s.ttfb_ms for s in samples),
+    )
+
+
+def vitals(samples: Sequence[VitalsSample], budget: Vitals, url: str) -> list[Finding]:
+    """Median LCP, CLS, FCP and TTFB over ``samples`` against the environment's budgets."""
+    median = median_vitals(samples)
+    loads = f"median of {len(samples)} load{'s' if len(samples) != 1 else ''}"
+    checks = (
+        (VITALS_LCP, "LCP", median.lcp_ms, budget.lcp_ms, [s.lcp_ms for s in samples], " ms"),
+        (VITALS_CLS, "CLS", median.cls, budget.cls, [s.cls for s in samples], ""),
+        (VITALS_FCP, "FCP", median.fcp_ms, budget.fcp_ms, [s.fcp_ms for s in samples], " ms"),
+        (VITALS_TTFB, "TTFB", median.ttfb_ms, budget.ttfb_ms, [s.ttfb_ms for s in samples], " ms"),
+    )
+    findings: list[Finding] = []
+    for check, name, value, limit, each, unit in checks:
+        if value is None or value <= limit:
+            continue
+        shown = ", ".join(_number(v) for v in each if v is not None)
+        findings.append(
+            check(
+                f"{name} {_number(value)}{unit} ({loads}: {shown}) > budget {_number(limit)}{unit}",
+                url=url,
+            )
+        )
+    return findings
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.0f}"
