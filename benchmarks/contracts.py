@@ -1,0 +1,178 @@
+"""Contract suite versus the raw tool: ``pytest suites/test_contracts.py`` against
+``schemathesis run``, on the same demo, schema, phases, checks, example budget and seed.
+
+One demo server serves both. The schemathesis configuration the suite builds for the run
+(``contracts_config.engine_settings``) is written as the CLI's ``schemathesis.toml``, so both
+tools run exactly the same configuration. Each command runs once to warm up, then ``--runs``
+times alternately; the medians of the wall times (process start to exit) and their ratio are
+printed (target: suite <= 1.2x the CLI), with the requests each run sent.
+
+Both run with bytecode caching on, in a throwaway ``PYTHONPYCACHEPREFIX``, as on a developer
+machine or a CI cache: an environment with ``PYTHONDONTWRITEBYTECODE`` makes pytest rewrite
+every plugin module at each start, which costs ~1.5 s that neither tool's work explains.
+
+    python benchmarks/contracts.py [--runs 3] [--max-examples 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pytest_prodready.contracts_config import engine_settings
+from pytest_prodready.demo import DemoServer, DemoSettings, read_request_log
+from pytest_prodready.profiles import ContractSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN_VAR = "PRODREADY_BENCH_API_TOKEN"
+SEED = 20261123
+
+
+def toml_value(value: Any) -> str:
+    """TOML for the plain values a schemathesis configuration holds."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple | set):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, int]:
+    """Wall time of one run and the requests the demo logged during it."""
+    before = len(read_request_log(log))
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{command[2]} failed ({proc.returncode}):\n{proc.stdout[-4000:]}{proc.stderr}")
+    return elapsed, len(read_request_log(log)) - before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-examples", type=int, default=20)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="prodready-bench-contracts-"))
+    token = secrets.token_urlsafe(18)
+    log = work / "requests.jsonl"
+    demo = DemoSettings(
+        variant="demo", admin_password=secrets.token_urlsafe(18), api_token=token, request_log=log
+    )
+    try:
+        with DemoServer(demo, work / "demo") as server:
+            spec = ContractSpec(
+                max_examples=args.max_examples,
+                seed=SEED,
+                headers={"Authorization": "Bearer {api_token}"},
+            )
+            (work / "prodready.toml").write_text(
+                f'[envs.bench]\nbase_url = "{server.base_url}"\nca_bundle = "{server.ca_bundle}"\n'
+                f'openapi = "/api/openapi.json"\nsecrets = {{ api_token = "{TOKEN_VAR}" }}\n'
+                f"[envs.bench.contract]\nmax_examples = {args.max_examples}\nseed = {SEED}\n"
+                'headers = { Authorization = "Bearer {api_token}" }\n'
+            )
+            settings = engine_settings(
+                spec,
+                headers={"Authorization": f"Bearer {token}"},
+                secret_headers=["Authorization"],
+                ca_bundle=server.ca_bundle,
+                timeout_s=10.0,
+                protected=False,
+            )
+            (work / "schemathesis.toml").write_text(
+                "".join(f"{key} = {toml_value(value)}\n" for key, value in settings.items())
+            )
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env |= {TOKEN_VAR: token, "PYTHONPYCACHEPREFIX": str(work / "pycache")}
+            bin_dir = Path(sys.executable).parent
+            commands = {
+                "schemathesis run": [
+                    str(bin_dir / "schemathesis"),
+                    "--config-file",
+                    str(work / "schemathesis.toml"),
+                    "run",
+                    f"{server.base_url}/api/openapi.json",
+                ],
+                "pytest contract suite": [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    str(ROOT / "suites" / "test_contracts.py"),
+                    "--target-env",
+                    "bench",
+                    "--prodready-config",
+                    str(work / "prodready.toml"),
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                ],
+            }
+            (work / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+            # What each tool costs before doing any work: interpreter, imports, plugins, exit.
+            floors = {
+                "schemathesis run": [str(bin_dir / "schemathesis"), "--version"],
+                "pytest contract suite": [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "test_nothing.py",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                ],
+            }
+            times: dict[str, list[float]] = collections.defaultdict(list)
+            floor: dict[str, list[float]] = collections.defaultdict(list)
+            sent: dict[str, list[int]] = collections.defaultdict(list)
+            for command in [*commands.values(), *floors.values()]:
+                timed(command, work, env, log)  # warm up: bytecode, OS caches
+            for _ in range(args.runs):
+                for name, command in commands.items():
+                    elapsed, requests = timed(command, work, env, log)
+                    times[name].append(elapsed)
+                    sent[name].append(requests)
+                    floor[name].append(timed(floors[name], work, env, log)[0])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"demo API, 8 operations; phases examples+coverage+fuzzing; default checks; "
+        f"max_examples {args.max_examples}; seed {SEED}; {args.runs} runs each (median)"
+    )
+    for name in commands:
+        runs = ", ".join(f"{t:.2f}" for t in times[name])
+        print(
+            f"{name:>22}: {statistics.median(times[name]):.2f} s  (runs: {runs}; "
+            f"requests per run: {statistics.median(sent[name]):.0f}; "
+            f"start-up floor {statistics.median(floor[name]):.2f} s)"
+        )
+    cli, suite = (statistics.median(times[name]) for name in commands)
+    cli_work, suite_work = (
+        statistics.median(times[name]) - statistics.median(floor[name]) for name in commands
+    )
+    print(f"{'ratio':>22}: {suite / cli:.2f}x the CLI (target <= 1.20)")
+    beyond = f"{suite_work:.2f} s vs {cli_work:.2f} s, {suite_work / cli_work:.2f}x"
+    print(f"{'beyond start-up':>22}: {beyond}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""API contracts, the document: find the env's OpenAPI document, fetch it, make sure it is
+one, and list its operations. Every way this can fail is one :class:`SchemaUnavailable`
+paragraph (location, what came back, what was expected), reported by one failing test.
+"""
+
+from __future__ import annotations
+
+import copy
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_prodready.config import Environment
+from pytest_prodready.contracts_config import (
+    Operation,
+    SchemaSource,
+    origin_of,
+    schema_source,
+    selected,
+)
+from pytest_prodready.contracts_findings import SCHEMA_UNAVAILABLE, excerpt
+from pytest_prodready.findings import Finding
+from pytest_prodready.runtime import Runtime, TargetError
+
+if TYPE_CHECKING:
+    from schemathesis import BaseSchema
+
+__all__ = ["LoadedSchema", "SchemaUnavailable", "load"]
+
+_EXPECTED = (
+    "expected 200 with an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML, with a top-level "
+    '"openapi" or "swagger" key and "paths")'
+)
+
+
+@dataclass(frozen=True)
+class SchemaUnavailable:
+    """The OpenAPI document could not be loaded: where from, and why, in one paragraph."""
+
+    source: str
+    reason: str
+
+    def finding(self) -> Finding:
+        """The ``contract.schema-unavailable`` finding that reports it."""
+        url = self.source if "://" in self.source else None
+        return SCHEMA_UNAVAILABLE(self.reason, url=url)
+
+    def __str__(self) -> str:
+        return "openapi"
+
+
+@dataclass(frozen=True)
+class LoadedSchema:
+    """A loaded OpenAPI document: where from, its content, where requests go, what it has."""
+
+    env: Environment
+    source: SchemaSource
+    document: dict[str, Any]
+    base_url: str
+    operations: tuple[Operation, ...]
+
+
+def _parse(body: str) -> object:
+    """JSON, else YAML (schemathesis's own reader); None when it is neither."""
+    from schemathesis.errors import LoaderError
+    from schemathesis.openapi.loaders import ContentType, load_content
+
+    try:
+        return load_content(body, ContentType.UNKNOWN)
+    except LoaderError:
+        return None
+
+
+def _not_openapi(document: object, text: str) -> str | None:
+    """Why ``document`` is not an OpenAPI document; None when it looks like one."""
+    if not isinstance(document, dict):
+        return f"the body is not a JSON or YAML object: {excerpt(text)!r}"
+    if "openapi" not in document and "swagger" not in document:
+        keys = ", ".join(sorted(map(str, document))[:6]) or "none"
+        return f'it has no "openapi" or "swagger" key (top-level keys: {keys})'
+    if not isinstance(document.get("paths", {}), dict):
+        return '"paths" is not an object'
+    return None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    text: str
+    what: str  # "GET <url> answered 200 (<content type>)", for messages
+
+
+def _headers(runtime: Runtime, env: Environment) -> dict[str, str]:
+    headers = {"Accept": "application/json, application/yaml;q=0.9, */*;q=0.1"}
+    secrets = runtime.secrets
+    # The document may sit behind the API's own auth: send it when its secrets are set (a
+    # missing one fails the operation tests later, naming the variable to export).
+    for name, template in env.contract.headers.items():
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        if all(f in secrets.resolved for f in fields):
+            headers[name] = template.format_map({f: secrets.get(f).reveal() for f in fields})
+    return headers
+
+
+def _fetch(
+    runtime: Runtime, env: Environment, source: SchemaSource
+) -> _Fetched | SchemaUnavailable:
+    where = f"[envs.{env.name}] openapi"
+    if source.path is not None:
+        try:
+            text = source.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return SchemaUnavailable(str(source), f"cannot read {source.path} ({where}): {exc}.")
+        return _Fetched(text, f"{source.path} ({where}) was read")
+    import httpx
+
+    from pytest_prodready.http import describe_error
+
+    assert source.url is not None
+    try:
+        response = runtime.client().get(source.url, headers=_headers(runtime, env))
+    except httpx.TransportError as exc:
+        return SchemaUnavailable(source.url, f"{describe_error(exc)} ({where}); {_EXPECTED}.")
+    kind = response.headers.get("content-type", "no content type")
+    what = f"GET {source.url} ({where}) answered {response.status_code} {response.reason_phrase}"
+    if response.status_code != 200:
+        return SchemaUnavailable(source.url, f"{what} ({kind}); {_EXPECTED}.")
+    return _Fetched(response.text, f"{what} ({kind})")
+
+
+def _operations(schema: BaseSchema) -> tuple[Operation, ...]:
+    from schemathesis.core.result import Ok
+
+    operations = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Ok):
+            operation = result.ok()
+            raw = operation.definition.raw
+            operation_id = raw.get("operationId") if isinstance(raw, dict) else None
+            operations.append(Operation(operation.method.upper(), operation.path, operation_id))
+            continue
+        # An operation schemathesis cannot read still gets its test (the engine reports the
+        # error there): it must not silently drop out of the list of endpoints.
+        error = result.err()
+        if error.method and error.path:
+            operations.append(Operation(error.method.upper(), error.path))
+    return tuple(operations)
+
+
+def load(runtime: Runtime) -> LoadedSchema | SchemaUnavailable | None:
+    """Load the selected environment's OpenAPI document; None when it declares none.
+
+    Starts an embedded target (the document is served by it). Every failure, from a target
+    that does not start to a document that is not OpenAPI, is a :class:`SchemaUnavailable`
+    naming the location, what came back and what was expected.
+    """
+    declared = runtime.declared
+    if declared.openapi is None:
+        return None
+    try:
+        env = runtime.environment()
+    except TargetError as exc:
+        return SchemaUnavailable(declared.openapi, str(exc))
+    assert env.api_url is not None  # resolved: it defaults to base_url
+    assert env.openapi is not None
+    source = schema_source(env.openapi, env.api_url, runtime.config_file.path.parent)
+    fetched = _fetch(runtime, env, source)
+    if isinstance(fetched, SchemaUnavailable):
+        return fetched
+    document = _parse(fetched.text)
+    problem = _not_openapi(document, fetched.text)
+    if problem is not None or not isinstance(document, dict):
+        return SchemaUnavailable(
+            str(source),
+            f"{fetched.what}, but it is not an OpenAPI document: {problem}; {_EXPECTED}.",
+        )
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.errors import SchemathesisError
+
+    try:
+        schema = schemathesis.openapi.from_dict(
+            copy.deepcopy(document), config=SchemathesisConfig()
+        )
+        base_url = origin_of(env.api_url) + schema.declared_base_path().rstrip("/")
+        operations = selected(_operations(schema), env.contract)
+    except SchemathesisError as exc:
+        # Unsupported version, unresolvable references, malformed servers...: the document
+        # is the problem, said in schemathesis's words.
+        detail = getattr(exc, "message", None) or str(exc)
+        return SchemaUnavailable(
+            str(source), f"{fetched.what}, but schemathesis cannot use it: {detail}"
+        )
+    return LoadedSchema(env, source, document, base_url, tuple(operations))
