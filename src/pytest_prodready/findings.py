@@ -111,12 +111,24 @@ def rule(id: str, severity: Severity, title: str, remediation: str) -> Rule:
     return declared
 
 
+# Modules outside checks/ that declare finding ids (browser, contracts, load).
+_DECLARING = (
+    "pytest_prodready.browser_checks",
+    "pytest_prodready.browser_flows",
+    "pytest_prodready.browser_vitals",
+    "pytest_prodready.contracts_findings",
+    "pytest_prodready.load",
+)
+
+
 def catalogue() -> Mapping[str, Rule]:
     """Every finding id of every check module (imports them all)."""
     from pytest_prodready import checks
 
     for module in pkgutil.iter_modules(checks.__path__):
         importlib.import_module(f"{checks.__name__}.{module.name}")
+    for name in _DECLARING:
+        importlib.import_module(name)
     return CATALOGUE
 
 
