@@ -1,0 +1,347 @@
+"""The faults: where each is served, which suites face it, and what must name it.
+
+``expect`` holds regular expressions; each must match a line of some failure of the run: the
+one line a user reads to learn what is wrong with the target. Faults at the HTTP level face
+the health, release and pages suites (five tests on a small site); faults at the TLS level
+face the TLS and headers suites; a few face every smoke test at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "FAULTS",
+    "HTTP_SUITES",
+    "RATE_LIMIT_WINDOW_S",
+    "SMOKE",
+    "TLS_SUITES",
+    "Fault",
+    "by_name",
+]
+
+HTTP_SUITES = ("suites/test_health.py", "suites/test_release.py", "suites/test_pages.py")
+TLS_SUITES = ("suites/test_tls.py", "suites/test_headers.py")
+REDIRECT_SUITES = (*HTTP_SUITES, "suites/test_tls.py")
+SMOKE = ("suites",)
+
+# The 429 fault's declared limiter: the reset test waits min(Retry-After, window + 5 s).
+RATE_LIMIT_WINDOW_S = 1
+RATE_LIMIT_TOML = f"""
+[[envs.fault.rate_limits]]
+name = "login"
+path = "/api/auth/login"
+method = "POST"
+json = {{ email = "probe@example.com", password = "not-the-password" }}
+limit = 2
+window_s = {RATE_LIMIT_WINDOW_S}
+margin = 1
+"""
+
+# A body cut at max_body_mb must say so, or "not JSON" hides "50 MB of it".
+TRUNCATED = r"truncat|max_body_mb|cut at|larger than"
+TIMED_OUT = r"timed out after 1 s on GET https?://127\.0\.0\.1:\d+/"
+
+
+def _owned_by(test: str, pattern: str) -> Mapping[str, str]:
+    return MappingProxyType({test: pattern})
+
+
+def _redirect_probe_names(pattern: str) -> Mapping[str, str]:
+    """The TLS suite's redirect test follows the env's http_url: it must say where it led."""
+    return _owned_by("test_http_redirects_to_https", pattern)
+
+
+def _certificate_test_names(pattern: str) -> Mapping[str, str]:
+    return _owned_by("test_certificate_and_protocols", pattern)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One way a target can be broken, and what a run against it must say."""
+
+    name: str
+    does: str
+    expect: tuple[str, ...] = ()
+    # "http": /<name>/ on the plain port; "https": /<name>/ on the trusted TLS port;
+    # "port": a port of its own (tls-* and silent); "refused", "dns", "http-on-https".
+    listener: str = "http"
+    suites: tuple[str, ...] = HTTP_SUITES
+    marker: str | None = None
+    # Every request costs a whole timeout (the target never completes an answer).
+    stalls: bool = False
+    # The env's http_url is this fault too, so the TLS suite's redirect probe follows it.
+    redirect_probe: bool = False
+    # Valid HTTP, odd shape: every test must pass.
+    passes: bool = False
+    extra_toml: str = ""
+    # Test function → regex its own failure must match: the test that owns the fault.
+    expect_in: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Seconds a test may spend beyond its requests' timeouts, by test function (sleeps).
+    extra_s: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+FAULTS: tuple[Fault, ...] = (
+    # The connection.
+    Fault(
+        "refused",
+        "nothing listens on the port",
+        (r"cannot connect on GET http://127\.0\.0\.1:\d+/\S*: .*[Cc]onnection refused",),
+        listener="refused",
+        suites=SMOKE,
+        marker="smoke",
+    ),
+    Fault(
+        "silent",
+        "the kernel accepts the connection, the server never reads or answers",
+        (TIMED_OUT,),
+        listener="port",
+        stalls=True,
+    ),
+    Fault("no-answer", "reads the request, never answers", (TIMED_OUT,), stalls=True),
+    Fault("empty-reply", "reads the request, closes without a byte", (r"[Dd]isconnected",)),
+    Fault(
+        "half-close",
+        "sends the head and 10 body bytes, then shuts its write side and idles",
+        (r"peer closed connection without sending complete message body",),
+    ),
+    Fault(
+        "reset-mid-body",
+        "sends 1 000 of 100 000 announced bytes, then resets (SO_LINGER 0)",
+        (r"on GET http\S+: .*(reset by peer|peer closed connection)",),
+    ),
+    Fault(
+        "garbage",
+        "answers with binary junk and an SSH banner",
+        (r"on GET http\S+: .*illegal",),
+        suites=SMOKE,
+        marker="smoke",
+    ),
+    # Slowness: every byte on time, the answer never complete.
+    Fault(
+        "slow-headers",
+        "dribbles the status line and headers, one byte per 0.5 s",
+        (TIMED_OUT,),
+        stalls=True,
+    ),
+    Fault("slow-body", "sends headers, then one body byte per 0.5 s", (TIMED_OUT,), stalls=True),
+    Fault(
+        "1xx-storm",
+        "sends 103 Early Hints every 10 ms, never a final response",
+        (TIMED_OUT,),
+        stalls=True,
+    ),
+    # Framing.
+    Fault(
+        "http10-close",
+        "HTTP/1.0, no Content-Length, the body ends when the connection closes",
+        passes=True,
+    ),
+    Fault(
+        "short-content-length",
+        "the body is 20 bytes longer than its Content-Length",
+        (r"illegal status line|Content-Length",),
+    ),
+    Fault(
+        "long-content-length",
+        "announces 1 000 bytes more than it sends, then closes",
+        (r"peer closed connection without sending complete message body",),
+    ),
+    Fault(
+        "conflicting-content-length",
+        "two different Content-Length headers",
+        (r"[Cc]onflicting Content-Length",),
+    ),
+    Fault("bad-chunked", "a chunk size that is not hex", (r"illegal chunk header",)),
+    Fault("nul-header", "a NUL byte inside a header value", (r"illegal header line",)),
+    Fault("long-header", "a 100 KB header line on every response"),
+    Fault(
+        "switching-protocols",
+        "101 Switching Protocols to a request that asked for no upgrade",
+        (r"101|_SWITCH_UPGRADE|[Ss]witching",),
+    ),
+    # Size and encoding.
+    Fault("huge-body", "a 50 MB body", (r"health\.not-json", r"release\.unreadable", TRUNCATED)),
+    Fault(
+        "endless-chunked",
+        "a chunked body that never ends",
+        (r"health\.not-json", r"release\.unreadable", TRUNCATED),
+    ),
+    Fault(
+        "gzip-bomb",
+        "2 MB of gzip that inflates to 2 GiB of zeros",
+        (r"health\.not-json", r"release\.unreadable", TRUNCATED),
+    ),
+    Fault(
+        "bad-gzip",
+        "Content-Encoding: gzip on a body that is not gzip",
+        (r"gzip|[Dd]ecod|incorrect header check",),
+    ),
+    # Statuses.
+    Fault(
+        "error-500",
+        "500 HTML error page everywhere",
+        (r"500 instead of 200",),
+        suites=SMOKE,
+        marker="smoke",
+    ),
+    Fault("error-502", "502 Bad Gateway page everywhere", (r"502 instead of 200",)),
+    Fault("error-503", "503 maintenance page everywhere", (r"503 instead of 200",)),
+    Fault(
+        "429-storm",
+        "429 to everything, with Retry-After: 10^30",
+        (r"429 instead of 200", r"ratelimit\."),
+        suites=("suites/test_pages.py", "suites/test_rate_limits.py"),
+        extra_toml=RATE_LIMIT_TOML,
+        extra_s=MappingProxyType(
+            {"test_rate_limit_resets_after_retry_after": RATE_LIMIT_WINDOW_S + 5.5}
+        ),
+    ),
+    # Redirects, followed by the TLS suite's redirect probe too.
+    Fault(
+        "redirect-loop",
+        "302 to the URL just requested",
+        (r"302 → /redirect-loop/\S* instead of 200", r"redirect\."),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"/redirect-loop/"),
+    ),
+    Fault(
+        "redirect-chain",
+        "302 to a new URL, 1 000 times over",
+        (r"302 → /redirect-chain/hop-1/ instead of 200", r"redirect\."),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"/redirect-chain/hop-"),
+    ),
+    Fault(
+        "redirect-off-host",
+        "302 to https://elsewhere.invalid/...",
+        (r"302 → https://elsewhere\.invalid/", r"redirect\."),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"elsewhere\.invalid"),
+    ),
+    Fault(
+        "js-redirect",
+        "302 to javascript:alert(document.domain)",
+        (r"javascript:alert",),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"javascript:"),
+    ),
+    Fault(
+        "file-redirect",
+        "302 to file:///etc/passwd",
+        (r"file:///etc/passwd",),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"file:///etc/passwd"),
+    ),
+    Fault(
+        "bad-location",
+        "302 to http://[::1/login (an unparsable URL)",
+        (r"Invalid URL in location header|http://\[::1",),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"\[::1|[Ll]ocation"),
+    ),
+    # Content of the health and version endpoints.
+    Fault(
+        "bad-json",
+        "truncated JSON on /api/health and /api/version",
+        (r"health\.not-json", r"release\.unreadable"),
+    ),
+    Fault(
+        "deep-json",
+        "JSON nested 100 000 deep on /api/health and /api/version",
+        (r"health\.not-json", r"release\.unreadable"),
+    ),
+    Fault("health-html", "health answers 200 with an HTML page", (r"health\.not-json",)),
+    Fault(
+        "version-missing-field",
+        "version answers JSON without a version field",
+        (r"release\.unreadable.*no 'version' field",),
+    ),
+    # TLS.
+    Fault(
+        "tls-self-signed",
+        "a self-signed certificate",
+        (r"TLS verification failed on GET https://\S+: .*self-signed", r"tls\.untrusted"),
+        listener="port",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"tls\.untrusted"),
+    ),
+    Fault(
+        "tls-expired",
+        "a certificate that expired two days ago",
+        (r"certificate has expired", r"tls\.expired"),
+        listener="port",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"tls\.expired"),
+    ),
+    Fault(
+        "tls-wrong-host",
+        "a certificate for wrong-host.example",
+        (r"mismatch", r"tls\.hostname-mismatch"),
+        listener="port",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"tls\.hostname-mismatch"),
+    ),
+    Fault(
+        "tls-1.0-only",
+        "speaks TLS 1.0 and nothing newer",
+        (r"tls\.protocol-outdated|TLS ?1\.0|TLSv1\b",),
+        listener="port",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"tls\.protocol-outdated"),
+    ),
+    Fault(
+        "tls-stall",
+        "accepts TCP, reads the ClientHello, never sends a ServerHello",
+        (r"timed out",),
+        listener="port",
+        suites=TLS_SUITES,
+        stalls=True,
+        expect_in=_certificate_test_names(r"timed out"),
+    ),
+    Fault(
+        "tls-reset",
+        "resets the connection on the ClientHello",
+        (r"reset by peer",),
+        listener="port",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"reset"),
+    ),
+    Fault(
+        "http-on-https",
+        "plain HTTP on the port the env calls https://",
+        (r"WRONG_VERSION_NUMBER|wrong version number",),
+        listener="http-on-https",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"WRONG_VERSION_NUMBER|wrong version"),
+    ),
+    Fault(
+        "dns",
+        "https://no-such-host.invalid: the name does not resolve",
+        (r"no-such-host\.invalid\S*: .*(not known|resolve|getaddrinfo|No address)",),
+        listener="dns",
+        suites=TLS_SUITES,
+        expect_in=_certificate_test_names(r"not known|resolve"),
+    ),
+)
+
+
+def by_name(name: str) -> Fault:
+    for fault in FAULTS:
+        if fault.name == name:
+            return fault
+    raise KeyError(name)
