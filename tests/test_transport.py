@@ -14,7 +14,7 @@ import pytest
 
 from pytest_prodready._transport import TRUNCATED, TargetTransport
 from pytest_prodready.config import Environment
-from pytest_prodready.http import make_client
+from pytest_prodready.http import BAD_LOCATION, make_client
 
 Handler = Callable[[socket.socket], None]
 
@@ -134,3 +134,60 @@ def test_transport_pool_is_rebuilt_on_the_budget_backend() -> None:
     )
     # Guards the one private httpx attribute the budget relies on.
     assert type(transport._pool._network_backend).__name__ == "_BudgetBackend"
+
+
+def reply(head: bytes, body: bytes) -> Handler:
+    def handler(conn: socket.socket) -> None:
+        conn.sendall(head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+    return handler
+
+
+def test_a_body_that_is_not_its_content_encoding_is_a_decoding_error(
+    raw_server: Callable[[Handler], str],
+) -> None:
+    url = raw_server(reply(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n", b"plain text"))
+    with client(url) as c, pytest.raises(httpx.DecodingError, match="not valid gzip"):
+        c.get("/")
+
+
+def test_raw_and_zlib_deflate_both_decode(raw_server: Callable[[Handler], str]) -> None:
+    import zlib
+
+    text = b"deflated " * 1000
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    for body in (zlib.compress(text), raw.compress(text) + raw.flush()):
+        url = raw_server(reply(b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n", body))
+        with client(url) as c:
+            assert c.get("/").content == text
+
+
+@pytest.mark.parametrize("location", ["http://[::1/login", "javascript:alert(1)"])
+def test_a_redirect_to_an_unusable_location_is_kept(
+    raw_server: Callable[[Handler], str], location: str
+) -> None:
+    head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n".encode()
+    url = raw_server(reply(head, b""))
+    with client(url) as c:
+        response = c.get("/")
+    assert response.status_code == 302
+    assert response.headers["location"] == location
+    assert response.next_request is None
+    assert BAD_LOCATION in response.extensions
+
+
+def test_a_failed_fetch_is_remembered_not_retried(raw_server: Callable[[Handler], str]) -> None:
+    from pytest_prodready.http import ResponseCache
+
+    served: list[int] = []
+
+    def hang_up(conn: socket.socket) -> None:
+        served.append(1)  # and close without a word: not HTTP
+
+    url = raw_server(hang_up)
+    with client(url) as c:
+        fetch = ResponseCache(c)
+        for _ in range(3):
+            with pytest.raises(httpx.RemoteProtocolError):
+                fetch("/api/health")
+    assert len(served) == 1

@@ -47,8 +47,12 @@ class Table:
         if value is None:
             return None
         allowed = schemes or ("http", "https")
-        parts = urlsplit(value)
-        if parts.scheme not in allowed or not parts.hostname:
+        try:
+            parts = urlsplit(value)
+            hostname = parts.hostname
+        except ValueError:  # "http://[::1" and other unparsable netlocs
+            hostname = None
+        if hostname is None or parts.scheme not in allowed:
             raise self.error(
                 key,
                 f"must be an absolute {' or '.join(allowed)} URL with a host, got {value!r}",

@@ -118,7 +118,7 @@ def _fetch(
     assert source.url is not None
     try:
         response = runtime.client().get(source.url, headers=_headers(runtime, env))
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         return SchemaUnavailable(source.url, f"{describe_error(exc)} ({where}); {_EXPECTED}.")
     kind = response.headers.get("content-type", "no content type")
     what = f"GET {source.url} ({where}) answered {response.status_code} {response.reason_phrase}"

@@ -33,7 +33,7 @@ def _poll(client: httpx.Client, env: Environment, expected: str) -> tuple[bool, 
     """One look: (ready, what was seen)."""
     try:
         response = client.get(env.release.path)
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         return False, describe_error(exc)
     seen = health.release_of(env.release, response)
     if seen is None:
@@ -43,7 +43,7 @@ def _poll(client: httpx.Client, env: Environment, expected: str) -> tuple[bool, 
     for endpoint in env.health:
         try:
             answer = client.get(endpoint.path)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             return False, f"version {seen!r}, health: {describe_error(exc)}"
         problems = [
             f for f in health.evaluate(endpoint, [answer], []) if f.id != health.CACHEABLE.id

@@ -11,6 +11,7 @@ import threading
 import time
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -18,7 +19,15 @@ from pytest_prodready import __version__
 from pytest_prodready._transport import HEADERS_AT, TargetTransport, read_capped
 from pytest_prodready.config import Environment
 
-__all__ = ["MAX_BODY_BYTES", "USER_AGENT", "ResponseCache", "describe_error", "make_client"]
+__all__ = [
+    "BAD_LOCATION",
+    "MAX_BODY_BYTES",
+    "USER_AGENT",
+    "ResponseCache",
+    "TargetClient",
+    "describe_error",
+    "make_client",
+]
 
 USER_AGENT = f"pytest-prodready/{__version__}"
 CONNECT_RETRIES = 2
@@ -49,7 +58,7 @@ def make_client(
     context = ssl_context(env.ca_bundle)
     budget = timeout_s or env.timeout_s
     max_bytes = int(env.max_body_mb * 1024 * 1024)
-    return httpx.Client(
+    return TargetClient(
         base_url=env.base_url or "",
         timeout=httpx.Timeout(budget),
         follow_redirects=False,
@@ -60,6 +69,29 @@ def make_client(
         ),
         event_hooks={"response": [lambda response: read_capped(response, max_bytes)]},
     )
+
+
+BAD_LOCATION = "prodready_bad_location"
+
+
+class TargetClient(httpx.Client):
+    """A client that never follows redirects and keeps responses whose Location is unusable.
+
+    httpx builds the next request of every redirect even when it is not followed, and raises
+    ``InvalidURL`` for a Location such as ``javascript:alert(1)`` or ``http://[::1``: the
+    response, the very evidence a check needs, would be lost. Here it is kept, without a
+    ``next_request``, and the error is noted in ``response.extensions["prodready_bad_location"]``.
+    """
+
+    def _build_redirect_request(self, request: httpx.Request, response: httpx.Response) -> Any:
+        try:
+            return super()._build_redirect_request(request, response)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            # httpx raises either, depending on what is wrong with the Location.
+            response.extensions[BAD_LOCATION] = str(exc)
+            # httpx then stores this as next_request and returns the response, as we never
+            # follow redirects (follow_redirects=False on the client and every call).
+            return None
 
 
 class ResponseCache:
@@ -73,6 +105,7 @@ class ResponseCache:
         self._client = client
         self._responses: dict[str, httpx.Response] = {}
         self._ttfb: dict[str, float] = {}
+        self._errors: dict[str, Exception] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -87,9 +120,17 @@ class ResponseCache:
         with self._guard:
             lock = self._locks.setdefault(url, threading.Lock())
         with lock:
+            if url in self._errors:
+                # A URL that failed fails again at once: ten tests on a dead page must not
+                # each wait out the timeout.
+                raise self._errors[url].with_traceback(None)
             if url not in self._responses:
                 start = time.perf_counter()
-                response = self._client.get(url)
+                try:
+                    response = self._client.get(url)
+                except (httpx.RequestError, httpx.InvalidURL) as exc:
+                    self._errors[url] = exc
+                    raise
                 self._ttfb[url] = response.extensions.get(HEADERS_AT, time.perf_counter()) - start
                 self._responses[url] = response
             return self._responses[url]
@@ -110,11 +151,11 @@ class ResponseCache:
         return len(self._responses)
 
 
-def describe_error(exc: httpx.TransportError) -> str:
-    """One line for a transport failure: what happened, on which request, what it means."""
+def describe_error(exc: Exception) -> str:
+    """One line for a request that failed: what happened, on which request, what it means."""
     try:
-        request: httpx.Request | None = exc.request
-    except RuntimeError:
+        request: httpx.Request | None = getattr(exc, "request", None)
+    except RuntimeError:  # httpx raises when the error carries no request
         request = None
     where = f" on {request.method} {request.url}" if request is not None else ""
     detail = str(exc) or type(exc).__name__
@@ -138,4 +179,10 @@ def describe_error(exc: httpx.TransportError) -> str:
                 "set ca_bundle in its config"
             )
         return f"cannot connect{where}: {detail} (is the target up and the URL right?)"
+    if isinstance(exc, httpx.DecodingError):
+        return f"undecodable response{where}: {detail}"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        return f"broken HTTP{where}: {detail} (the server did not speak valid HTTP)"
+    if isinstance(exc, httpx.InvalidURL):
+        return f"invalid URL{where}: {detail}"
     return f"{type(exc).__name__}{where}: {detail}"

@@ -185,7 +185,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     except Exception as exc:
         # httpx is imported lazily (it costs ~100 ms): if nothing imported it, it cannot be it.
         httpx = sys.modules.get("httpx")
-        if httpx is None or not isinstance(exc, httpx.TransportError):
+        if httpx is None or not isinstance(exc, httpx.RequestError | httpx.InvalidURL):
             raise
         from pytest_prodready.http import describe_error
 

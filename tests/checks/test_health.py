@@ -186,3 +186,39 @@ def test_protected_pages(resp: httpx.Response, found: list[str]) -> None:
 def test_guarded_endpoints(status: int, found: list[str]) -> None:
     spec = GuardedEndpoint("/api/webhooks/stripe")
     assert ids(pages.evaluate_guarded(spec, page(status))) == found
+
+
+def test_json_nested_past_the_stack_is_not_json() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    findings = health.evaluate(HealthEndpoint("/api/health"), [response(text=deep)], [0.01])
+    assert ids(findings) == ["health.not-json"]
+    release = health.evaluate_release(ReleaseSpec(), response(text=deep), expected=None)
+    assert ids(release) == ["release.unreadable"]
+
+
+def test_evidence_escapes_control_characters_and_says_when_the_body_was_cut() -> None:
+    hostile = response(text="\x1b[2J\x1b]0;owned\x07 <html>", headers={"content-type": "text/html"})
+    hostile.extensions["prodready_truncated"] = True
+    (finding,) = [
+        f
+        for f in health.evaluate(HealthEndpoint("/api/health"), [hostile], [])
+        if f.id == "health.not-json"
+    ]
+    assert "\x1b" not in finding.evidence
+    assert "\\x1b[2J" in finding.evidence
+    assert "cut at max_body_mb" in finding.evidence
+    assert (
+        "cut at"
+        not in health.evaluate(HealthEndpoint("/api/health"), [response(text="<html>")], [])[
+            0
+        ].evidence
+    )
+
+
+def test_protected_page_redirecting_to_an_unparsable_location_is_named() -> None:
+    redirect = response(
+        302, text="", headers={"location": "http://[::1/login"}, url="https://app.test/dashboard"
+    )
+    (finding,) = pages.evaluate_protected(redirect, login_path="/login")
+    assert finding.id == "page.protected-bad-redirect"
+    assert "http://[::1/login" in finding.evidence

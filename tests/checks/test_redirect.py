@@ -175,3 +175,14 @@ def test_first_hop_off_host(chain: list[Hop], severity: Severity, evidence: str)
 )
 def test_hop_target(hop: Hop, target: str | None) -> None:
     assert hop.target == target
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1/login", "javascript:alert(document.domain)", "file:///etc/passwd"]
+)
+def test_a_location_that_is_no_web_url_is_named(location: str) -> None:
+    chain = [Hop("http://app.example.com/", 302, location)]
+    findings = evaluate(chain, https_url=HTTPS_URL)
+    assert ids(findings) == ["redirect.not-to-https"]
+    assert location in findings[0].evidence
+    assert "not an http(s) URL" in findings[0].evidence

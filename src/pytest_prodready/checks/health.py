@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from pytest_prodready.checks._text import body_excerpt
 from pytest_prodready.config import HealthEndpoint, ReleaseSpec
 from pytest_prodready.findings import Finding, Severity, rule
 
@@ -69,13 +70,9 @@ RELEASE_UNREADABLE = rule(
 def _json(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested deeper than the interpreter's stack, not a health body.
         return None
-
-
-def _excerpt(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def components(body: Mapping[str, Any], key: str) -> Iterator[tuple[str, str]]:
@@ -104,8 +101,7 @@ def evaluate(
     if response.status_code != spec.expect_status:
         return [
             STATUS(
-                f"{response.status_code} instead of {spec.expect_status}: "
-                f"{_excerpt(response.text)}",
+                f"{response.status_code} instead of {spec.expect_status}: {body_excerpt(response)}",
                 url=url,
             )
         ]
@@ -114,7 +110,7 @@ def evaluate(
     content_type = response.headers.get("content-type", "")
     if not isinstance(body, dict):
         findings.append(
-            NOT_JSON(f"Content-Type {content_type or 'absent'}: {_excerpt(response.text)}", url=url)
+            NOT_JSON(f"Content-Type {content_type or 'absent'}: {body_excerpt(response)}", url=url)
         )
     else:
         if "json" not in content_type:
@@ -175,7 +171,7 @@ def evaluate_release(
     if seen is None:
         return [
             RELEASE_UNREADABLE(
-                f"{response.status_code}, no {spec.field!r} field: {_excerpt(response.text)}",
+                f"{response.status_code}, no {spec.field!r} field: {body_excerpt(response)}",
                 url=url,
             )
         ]

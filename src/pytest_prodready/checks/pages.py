@@ -6,6 +6,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pytest_prodready.checks._text import truncation_note
 from pytest_prodready.config import GuardedEndpoint, PageSpec
 from pytest_prodready.findings import Finding, Severity, rule
 
@@ -78,13 +79,18 @@ def evaluate_protected(response: httpx.Response, *, login_path: str) -> list[Fin
     if status in (401, 403):
         return []
     if response.is_redirect:
-        target = urljoin(url, response.headers.get("location", ""))
-        path = urlsplit(target).path
+        location = response.headers.get("location", "")
+        try:
+            target = urljoin(url, location)
+            path = urlsplit(target).path
+        except ValueError:
+            return [PROTECTED_REDIRECT(f"{status} → {location!r}, not a valid URL", url=url)]
         if path.rstrip("/") == login_path.rstrip("/") or "login" in path or "signin" in path:
             return []
         return [PROTECTED_REDIRECT(f"{status} → {target}", url=url)]
     if 200 <= status < 300:
-        return [PROTECTED_EXPOSED(f"{status} with {len(response.content)} bytes", url=url)]
+        size = f"{len(response.content)} bytes{truncation_note(response)}"
+        return [PROTECTED_EXPOSED(f"{status} with {size}", url=url)]
     return [PAGE_STATUS(f"{status} for an anonymous visitor", url=url)]
 
 

@@ -57,7 +57,10 @@ class Hop:
         """The absolute URL this hop redirects to, or None if it is not a redirect."""
         if self.status not in REDIRECT_STATUSES or not self.location:
             return None
-        return urljoin(self.url, self.location)
+        try:
+            return urljoin(self.url, self.location)
+        except ValueError:  # "http://[::1/": kept as sent, and judged not to reach HTTPS
+            return self.location
 
 
 def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
@@ -81,14 +84,15 @@ def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
         # The chain was cut (hop limit, loop or an unreachable hop): its last Location counts.
         route.append(last_target)
     shown = " -> ".join(route)
-    if urlsplit(route[-1]).scheme != "https":
-        return [NOT_TO_HTTPS(f"route {shown}", url=start.url)]
+    if _scheme(route[-1]) != "https":
+        broken = "" if _scheme(route[-1]) else " (the last Location is not an http(s) URL)"
+        return [NOT_TO_HTTPS(f"route {shown}{broken}", url=start.url)]
 
-    first = urlsplit(first_target)
+    first_scheme = _scheme(first_target)
     same_host = _host(first_target) == _host(start.url)
-    if first.scheme == "https" and same_host:
+    if first_scheme == "https" and same_host:
         return []
-    if first.scheme != "https":
+    if first_scheme != "https":
         # A cleartext first hop is worse than an off-host one: Observatory scores it lower.
         evidence = f"first redirect stays on http: {shown}; expected {https_url}"
         return [FIRST_HOP_OFF_HOST(evidence, url=start.url, severity=Severity.MEDIUM)]
@@ -98,4 +102,15 @@ def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
 
 def _host(url: str) -> str:
     # Hostname only: the port changes with the scheme, the host must not.
-    return (urlsplit(url).hostname or "").rstrip(".").lower()
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
+
+
+def _scheme(url: str) -> str:
+    """The URL's scheme, or "" for a string that is no URL (a bracketed host left open)."""
+    try:
+        return urlsplit(url).scheme if urlsplit(url).hostname is not None else ""
+    except ValueError:
+        return ""

@@ -35,7 +35,7 @@ def probe(
     for entry in EXPOSURES[: max_requests - 1]:
         try:
             results.append(_fetch(client, base, entry.path))
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             # WAFs often reset the connection on /.git or /.env: a refusal, not an exposure.
             url = base + entry.path
             results.append(PathResult(entry.path, url, 0, error=f"{type(error).__name__}: {error}"))

@@ -26,9 +26,10 @@ def follow(client: httpx.Client, url: str, *, max_hops: int = 5) -> list[Hop]:
         try:
             with client.stream("GET", next_url, follow_redirects=False) as response:
                 hop = Hop(next_url, response.status_code, response.headers.get("location"))
-        except httpx.TransportError:
-            # An unreachable later hop (say, HTTPS with a bad certificate) is the TLS check's
-            # business; the chain up to it still says where HTTP sends users.
+        except (httpx.RequestError, httpx.InvalidURL):
+            # An unreachable later hop (say, HTTPS with a bad certificate, or a Location that
+            # is no URL at all) is another check's business; the chain up to it still says
+            # where HTTP sends users.
             break
         chain.append(hop)
         next_url = hop.target
