@@ -8,6 +8,7 @@ configuration dictionary drives our engine run and, written as ``schemathesis.to
 
 from __future__ import annotations
 
+import random
 import string
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -207,8 +208,9 @@ def engine_settings(
             }
         },
     }
-    if spec.seed is not None:
-        settings["seed"] = spec.seed
+    # Our own seed when none is set: schemathesis would draw a 128-bit one, which TOML (64-bit
+    # integers) cannot hold, so the seed printed with a failure could not be replayed.
+    settings["seed"] = spec.seed if spec.seed is not None else random.randrange(2**63)
     if spec.rate_limit is not None:
         settings["rate-limit"] = spec.rate_limit
     return settings

@@ -125,7 +125,8 @@ def test_engine_settings_default_checks_budget_and_no_local_state() -> None:
     assert result["auth"] == {"auto-signup": False}
     assert result["request-timeout"] == 7.0
     assert result["tls-verify"] is True
-    assert "seed" not in result
+    # No seed configured: one that fits TOML's 64-bit integers, so it can be pasted back.
+    assert 0 <= result["seed"] < 2**63
     assert "rate-limit" not in result
 
 
