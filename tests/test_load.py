@@ -348,7 +348,7 @@ p95_ms = 100
             "*2 findings:",
             "- [[]HIGH] load.error-rate  * (evidence: error rate *% (* of * failed) > 1.00 % "
             "on all requests)*",
-            "- [[]HIGH] load.p95  * (evidence: p95 3?? ms > 100 ms on GET /slow) at "
+            "- [[]HIGH] load.p95  * (evidence: p95 * ms > 100 ms on GET /slow) at "
             f"{server.url}/slow*",
             "*failure: *x GET /error: *500*",
         ]

@@ -17,6 +17,7 @@ from pytest_prodready._table import Table
 
 __all__ = [
     "CONTRACT_CHECKS",
+    "DEFAULT_ERROR_RATE",
     "ContractSpec",
     "LoadSpec",
     "LoginFlow",
@@ -64,6 +65,9 @@ class ContractSpec:
     exclude: tuple[str, ...] = ()
     stateful: bool = False
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+DEFAULT_ERROR_RATE = 0.01
 
 
 @dataclass(frozen=True)
@@ -175,11 +179,12 @@ def parse_contract(t: Table, secrets: Mapping[str, str]) -> ContractSpec:
     return spec
 
 
-def _slo(t: Table) -> Slo:
+def _slo(t: Table, *, default_error_rate: float | None = None) -> Slo:
+    error_rate = t.ratio("error_rate")
     return Slo(
         p95_ms=t.optional_number("p95_ms", maximum=600_000),
         p99_ms=t.optional_number("p99_ms", maximum=600_000),
-        error_rate=t.ratio("error_rate"),
+        error_rate=default_error_rate if error_rate is None else error_rate,
         min_rps=t.optional_number("min_rps", maximum=1_000_000),
     )
 
@@ -226,7 +231,8 @@ def parse_load(t: Table, *, base: Path, protected: bool) -> LoadSpec | None:
         duration_s=duration,
         processes=t.integer("processes", 1, minimum=1, maximum=64),
         workers=t.integer("workers", 0, minimum=0, maximum=64),
-        slo=_slo(t),
+        # A run where every request failed must not pass because no one set an error budget.
+        slo=_slo(t, default_error_rate=DEFAULT_ERROR_RATE),
         requests=MappingProxyType(per_request),
         max_users=max_users,
         max_duration_s=max_duration,
