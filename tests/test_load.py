@@ -355,6 +355,24 @@ p95_ms = 100
     )
 
 
+def test_errors_fail_within_the_default_budget_when_no_error_rate_is_set(
+    pytester: pytest.Pytester, server: ThreadedServer
+) -> None:
+    name = locustfile(pytester, fast=1, error=1)
+    config = f"""
+[envs.local]
+base_url = "{server.url}"
+[envs.local.load]
+locustfile = "{name}"
+users = 2
+duration_s = 2
+p95_ms = 5000
+"""
+    result = run_suite(pytester, config, "--target-env=local")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*load.error-rate*> 1.00 % on all requests*"])
+
+
 def test_a_tiny_error_rate_within_budget_passes_on_processes(
     pytester: pytest.Pytester, server: ThreadedServer
 ) -> None:
