@@ -270,9 +270,67 @@ def test_protocol_outdated(tls1_0: bool | None, tls1_1: bool | None, evidence: s
     assert (finding.id, finding.evidence) == ("tls.protocol-outdated", evidence)
 
 
-@pytest.mark.parametrize(("tls1_0", "tls1_1"), [(False, False), (None, None), (None, False)])
-def test_protocol_outdated_not_reported(tls1_0: bool | None, tls1_1: bool | None) -> None:
-    assert evaluate(replace(GOOD, tls1_0=tls1_0, tls1_1=tls1_1), now=NOW) == []
+def test_protocol_outdated_alongside_modern_ones_is_medium() -> None:
+    (finding,) = evaluate(replace(GOOD, protocol="TLSv1.2", tls1_0=True), now=NOW)
+    assert (finding.id, finding.severity) == ("tls.protocol-outdated", Severity.MEDIUM)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "tls1_0", "tls1_1", "evidence"),
+    [
+        pytest.param(
+            "TLSv1",
+            True,
+            False,
+            "TLS 1.0 at best: a handshake offering TLS 1.2 and 1.3 is refused; "
+            "handshake accepted: TLS 1.0",
+            id="tls-1.0-only",
+        ),
+        pytest.param(
+            "TLSv1.1",
+            True,
+            True,
+            "TLS 1.1 at best: a handshake offering TLS 1.2 and 1.3 is refused; "
+            "handshake accepted: TLS 1.0, TLS 1.1",
+            id="up-to-tls-1.1",
+        ),
+        pytest.param(
+            # The pinned TLS 1.0/1.1 probes could not tell; the negotiated protocol still does.
+            "TLSv1",
+            None,
+            None,
+            "TLS 1.0 at best: a handshake offering TLS 1.2 and 1.3 is refused",
+            id="pinned-probes-unknown",
+        ),
+    ],
+)
+def test_protocol_outdated_only_is_high(
+    protocol: str, tls1_0: bool | None, tls1_1: bool | None, evidence: str
+) -> None:
+    facts = replace(GOOD, protocol=protocol, tls1_0=tls1_0, tls1_1=tls1_1)
+    (finding,) = evaluate(facts, now=NOW, url="https://x/")
+    assert (finding.id, finding.severity, finding.evidence, finding.url) == (
+        "tls.protocol-outdated",
+        Severity.HIGH,
+        evidence,
+        "https://x/",
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "tls1_0", "tls1_1"),
+    [
+        ("TLSv1.3", False, False),
+        ("TLSv1.3", None, None),
+        ("TLSv1.3", None, False),
+        ("TLSv1.2", False, False),
+    ],
+)
+def test_protocol_outdated_not_reported(
+    protocol: str, tls1_0: bool | None, tls1_1: bool | None
+) -> None:
+    facts = replace(GOOD, protocol=protocol, tls1_0=tls1_0, tls1_1=tls1_1)
+    assert evaluate(facts, now=NOW) == []
 
 
 def test_naive_now_is_a_bug() -> None:

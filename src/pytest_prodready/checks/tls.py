@@ -38,7 +38,8 @@ class TlsFacts:
     """OpenSSL's ``X509_V_ERR_*`` when verification failed (10 expired, 62 hostname, ...)."""
     verify_message: str | None
     protocol: str
-    """Negotiated with the client's defaults, e.g. ``TLSv1.3``."""
+    """The newest protocol the server agreed to, e.g. ``TLSv1.3``: negotiated with the
+    client's defaults, or ``TLSv1``/``TLSv1.1`` when only a legacy handshake succeeded."""
     cipher: str
     not_before: datetime | None = None
     not_after: datetime | None = None
@@ -91,6 +92,8 @@ _CERT_HAS_EXPIRED = 10
 _HOSTNAME_MISMATCH = 62
 _IP_ADDRESS_MISMATCH = 64
 _NOT_UNTRUSTED = frozenset({_CERT_HAS_EXPIRED, _HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH})
+# ``ssl`` version names of the protocols RFC 8996 deprecates.
+_OUTDATED_NAMES = {"SSLv3": "SSL 3.0", "TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1"}
 
 
 def evaluate(
@@ -118,13 +121,7 @@ def evaluate(
     findings += _expiry(facts, now, warn_days, critical_days, url)
     if _mismatch(facts):
         findings.append(HOSTNAME_MISMATCH(_names_evidence(facts), url=url))
-    outdated = [
-        name
-        for name, accepted in (("TLS 1.0", facts.tls1_0), ("TLS 1.1", facts.tls1_1))
-        if accepted
-    ]
-    if outdated:
-        findings.append(PROTOCOL_OUTDATED(f"handshake accepted: {', '.join(outdated)}", url=url))
+    findings += _outdated(facts, url)
     return findings
 
 
@@ -175,6 +172,24 @@ def _expiry(
         severity = Severity.HIGH if left <= timedelta(days=critical_days) else Severity.MEDIUM
         evidence = f"notAfter {stamp}, in {_days(left)} (warn at {warn_days} days)"
         return [EXPIRES_SOON(evidence, url=url, severity=severity)]
+    return []
+
+
+def _outdated(facts: TlsFacts, url: str | None) -> list[Finding]:
+    outdated = [
+        name
+        for name, accepted in (("TLS 1.0", facts.tls1_0), ("TLS 1.1", facts.tls1_1))
+        if accepted
+    ]
+    best = _OUTDATED_NAMES.get(facts.protocol)
+    if best is not None:
+        # Nothing newer: every current browser and TLS library fails to connect at all.
+        evidence = f"{best} at best: a handshake offering TLS 1.2 and 1.3 is refused"
+        if outdated:
+            evidence += f"; handshake accepted: {', '.join(outdated)}"
+        return [PROTOCOL_OUTDATED(evidence, url=url, severity=Severity.HIGH)]
+    if outdated:
+        return [PROTOCOL_OUTDATED(f"handshake accepted: {', '.join(outdated)}", url=url)]
     return []
 
 

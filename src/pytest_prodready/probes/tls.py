@@ -4,11 +4,15 @@ the server still accepts. The only I/O behind :mod:`pytest_prodready.checks.tls`
 Handshakes run over :class:`ssl.MemoryBIO` rather than a wrapped socket: the ClientHello is
 produced *before* the TCP connection is opened, so "our OpenSSL refuses to even offer TLS 1.0"
 (nothing to send) is told apart from "the server refused TLS 1.0" without parsing messages.
+
+When no handshake is possible, :class:`TlsProbeError` says why in one line a user can act on
+(timed out, reset, plain HTTP on the port, the name does not resolve, ...).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import ssl
 import time
@@ -41,8 +45,24 @@ class _Handshake:
     leaf_der: bytes | None
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    verified: bool
+    code: int | None = None
+    message: str | None = None
+
+
 class _ClientRefused(Exception):
     """Our OpenSSL produced no ClientHello for this context: the server was never asked."""
+
+
+class _NotTls(OSError):
+    """The server answered our ClientHello with bytes that are not a TLS record."""
+
+
+# Failures of the verifying handshake after which a TLS 1.0/1.1 one is worth a try: the server
+# answered (or hung up) rather than stayed silent, so the retry costs a round trip, not a timeout.
+_MAYBE_LEGACY_ONLY = (ssl.SSLError, ConnectionResetError, ConnectionAbortedError)
 
 
 def probe(
@@ -57,36 +77,79 @@ def probe(
 
     One verifying handshake (SNI ``server_hostname`` or ``host``, trust from ``ca_bundle`` or
     the default store, as the HTTP client uses); when verification fails, a second one that
-    does not verify, to read the certificate anyway; then one TLS 1.0 and one TLS 1.1 handshake.
+    does not verify, to read the certificate anyway. When the server refuses that handshake,
+    the same again with only TLS 1.0 and 1.1 allowed: a server that speaks nothing newer is
+    reported through ``protocol`` rather than as unreachable. Then one TLS 1.0 and one TLS 1.1
+    handshake (skipped for the version already negotiated).
     Every connect, send and receive is bounded by ``timeout`` seconds per handshake.
-    Raises :class:`TlsProbeError` when no handshake can be completed at all.
+    Raises :class:`TlsProbeError` when no handshake can be completed at all; its message is
+    one line, ``no TLS handshake with HOST:PORT: <why>``.
     """
     name = server_hostname or host
-    verified, verify_code, verify_message = True, None, None
     try:
         try:
-            shake = _handshake(host, port, ssl_context(ca_bundle), name, timeout)
-        except ssl.SSLCertVerificationError as error:
-            verified, verify_code, verify_message = False, error.verify_code, error.verify_message
-            shake = _handshake(host, port, _unverified_context(), name, timeout)
+            verdict, shake = _read_certificate(
+                host, port, ssl_context(ca_bundle), _unverified_context(), name, timeout
+            )
+        except _MAYBE_LEGACY_ONLY:
+            legacy = _legacy_handshake(host, port, ca_bundle, name, timeout)
+            if legacy is None:
+                raise  # the first failure says more than the legacy retry's
+            verdict, shake = legacy
     except (OSError, _ClientRefused) as error:
-        raise TlsProbeError(f"no TLS handshake with {host}:{port} ({name}): {error}") from error
+        where = f"{host}:{port}" if name == host else f"{host}:{port} (SNI {name})"
+        raise TlsProbeError(f"no TLS handshake with {where}: {_why(error, timeout)}") from error
+
+    def accepts(version: str) -> bool | None:
+        if shake.version == version.replace("_", "."):
+            return True
+        return _accepts(host, port, name, version, timeout)
 
     facts = TlsFacts(
         host=host,
         port=port,
         server_hostname=name,
-        verified=verified,
-        verify_code=verify_code,
-        verify_message=verify_message,
+        verified=verdict.verified,
+        verify_code=verdict.code,
+        verify_message=verdict.message,
         protocol=shake.version,
         cipher=shake.cipher,
-        tls1_0=_accepts(host, port, name, "TLSv1", timeout),
-        tls1_1=_accepts(host, port, name, "TLSv1_1", timeout),
+        tls1_0=accepts("TLSv1"),
+        tls1_1=accepts("TLSv1_1"),
     )
     if shake.leaf_der is None:
         return facts
     return _with_certificate(facts, shake.leaf_der)
+
+
+def _read_certificate(
+    host: str,
+    port: int,
+    verifying: ssl.SSLContext,
+    unverified: ssl.SSLContext,
+    name: str,
+    timeout: float,
+) -> tuple[_Verdict, _Handshake]:
+    """A verifying handshake; when verification fails, an unverified one (same protocols and
+    ciphers), to read the certificate anyway."""
+    try:
+        return _Verdict(True), _handshake(host, port, verifying, name, timeout)
+    except ssl.SSLCertVerificationError as error:
+        verdict = _Verdict(False, error.verify_code, error.verify_message)
+    return verdict, _handshake(host, port, unverified, name, timeout)
+
+
+def _legacy_handshake(
+    host: str, port: int, ca_bundle: Path | None, name: str, timeout: float
+) -> tuple[_Verdict, _Handshake] | None:
+    """The certificate and protocol of a server that speaks only TLS 1.0/1.1; None when it
+    refuses those too (or our OpenSSL cannot offer them)."""
+    try:
+        verifying = _legacy_context(ssl_context(ca_bundle), "TLSv1", "TLSv1_1")
+        unverified = _legacy_context(_unverified_context(), "TLSv1", "TLSv1_1")
+        return _read_certificate(host, port, verifying, unverified, name, timeout)
+    except (OSError, _ClientRefused, ValueError):
+        return None
 
 
 def _with_certificate(facts: TlsFacts, der: bytes) -> TlsFacts:
@@ -120,22 +183,20 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
-def _legacy_context(version: str) -> ssl.SSLContext:
-    context = _unverified_context()
+def _legacy_context(context: ssl.SSLContext, lowest: str, highest: str) -> ssl.SSLContext:
     context.set_ciphers(_LEGACY_CIPHERS)
     # Naming TLSv1/TLSv1_1 is deprecated in Python; asking whether the server accepts them is
     # the point of the probe, and the warning would be an error under strict warning filters.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r"ssl\.TLSVersion\.TLSv1", DeprecationWarning)
-        pinned = ssl.TLSVersion[version]
-        context.minimum_version = pinned
-        context.maximum_version = pinned
+        context.minimum_version = ssl.TLSVersion[lowest]
+        context.maximum_version = ssl.TLSVersion[highest]
     return context
 
 
 def _accepts(host: str, port: int, name: str, version: str, timeout: float) -> bool | None:
     try:
-        context = _legacy_context(version)
+        context = _legacy_context(_unverified_context(), version, version)
         _handshake(host, port, context, name, timeout)
     except (_ClientRefused, ValueError):
         return None
@@ -180,27 +241,13 @@ def _handshake(
     if not hello:
         raise _ClientRefused("the client produced no ClientHello")
 
-    with socket.create_connection((host, port), timeout=_remaining(deadline)) as sock:
+    try:
+        sock = socket.create_connection((host, port), timeout=_remaining(deadline))
+    except TimeoutError:
+        raise TimeoutError("the server did not accept the TCP connection") from None
+    with sock:
         sock.sendall(hello)
-        while True:
-            sock.settimeout(_remaining(deadline))
-            data = sock.recv(_RECV_BYTES)
-            if data:
-                incoming.write(data)
-            else:
-                incoming.write_eof()
-            try:
-                tls.do_handshake()
-            except ssl.SSLWantReadError:
-                if not data:
-                    raise ConnectionAbortedError("connection closed during the handshake") from None
-                _flush(sock, outgoing, deadline)
-                continue
-            except ssl.SSLError:
-                # Send our alert (e.g. bad_certificate) so the server logs why we left.
-                _flush(sock, outgoing, deadline, best_effort=True)
-                raise
-            break
+        _negotiate(sock, tls, incoming, outgoing, deadline)
         _flush(sock, outgoing, deadline)
         cipher = tls.cipher()
         version = tls.version()
@@ -214,6 +261,54 @@ def _handshake(
             tls.unwrap()
         _flush(sock, outgoing, deadline, best_effort=True)
     return result
+
+
+def _negotiate(
+    sock: socket.socket,
+    tls: ssl.SSLObject,
+    incoming: ssl.MemoryBIO,
+    outgoing: ssl.MemoryBIO,
+    deadline: float,
+) -> None:
+    """Feed the server's bytes to OpenSSL until the handshake completes; a failure says
+    whether the server had answered at all (see :func:`_why`)."""
+    answer = b""  # the server's first bytes: enough to tell TLS from anything else
+    while True:
+        data = _receive(sock, deadline, answered=bool(answer))
+        answer = answer or data[:16]
+        if data:
+            incoming.write(data)
+        else:
+            incoming.write_eof()
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            if not data:
+                raise ConnectionAbortedError(_lost(bool(answer), "closed the connection")) from None
+            _flush(sock, outgoing, deadline)
+            continue
+        except ssl.SSLEOFError:
+            raise ConnectionAbortedError(_lost(bool(answer), "closed the connection")) from None
+        except ssl.SSLError as error:
+            # Send our alert (e.g. bad_certificate) so the server logs why we left.
+            _flush(sock, outgoing, deadline, best_effort=True)
+            if answer and not _is_tls_record(answer):
+                raise _NotTls(_not_tls(answer, error)) from None
+            raise
+        return
+
+
+def _receive(sock: socket.socket, deadline: float, *, answered: bool) -> bytes:
+    try:
+        sock.settimeout(_remaining(deadline))
+        return sock.recv(_RECV_BYTES)
+    except TimeoutError:
+        silence = (
+            "stopped answering partway through" if answered else "never answered our ClientHello"
+        )
+        raise TimeoutError(f"the server {silence}") from None
+    except ConnectionResetError:
+        raise ConnectionResetError(_lost(answered, "reset the connection")) from None
 
 
 def _flush(
@@ -233,5 +328,43 @@ def _flush(
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise TimeoutError("TLS handshake timed out")
+        raise TimeoutError("out of time")
     return left
+
+
+def _lost(answered: bool, what: str) -> str:
+    return f"the server {what} " + ("partway through" if answered else "on our ClientHello")
+
+
+def _is_tls_record(data: bytes) -> bool:
+    # content type (change_cipher_spec .. heartbeat) and protocol major version 3
+    return len(data) >= 2 and 20 <= data[0] <= 24 and data[1] == 3
+
+
+def _not_tls(answer: bytes, error: ssl.SSLError) -> str:
+    reason = (error.reason or "not TLS").lower().replace("_", " ")
+    if answer.startswith(b"HTTP/"):
+        return f"the server answered plain HTTP on a TLS port ({reason})"
+    return f"the server answered something other than TLS, starting {answer!r} ({reason})"
+
+
+def _why(error: BaseException, timeout: float) -> str:
+    """What stopped the handshake, in words that name the fault rather than an errno."""
+    if isinstance(error, _ClientRefused):
+        return f"our OpenSSL would not offer one with these settings ({error})"
+    if isinstance(error, _NotTls | ConnectionResetError | ConnectionAbortedError):
+        return str(error)
+    if isinstance(error, TimeoutError):
+        detail = str(error)
+        plain = detail in ("", "timed out", "out of time")
+        return f"timed out after {timeout:g} s" + ("" if plain else f": {detail}")
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (nothing listens on the port)"
+    if isinstance(error, socket.gaierror):
+        return f"the name does not resolve ({error.strerror})"
+    text = re.sub(r" \(_ssl\.c:\d+\)$", "", str(error))
+    if isinstance(error, ssl.SSLError):
+        if "ALERT" in (error.reason or ""):
+            return f"the server refused with a TLS alert: {text}"
+        return f"TLS error: {text}"
+    return text
