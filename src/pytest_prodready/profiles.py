@@ -189,14 +189,34 @@ def _slo(t: Table, *, default_error_rate: float | None = None) -> Slo:
     )
 
 
+# Where the package keeps its locustfiles when installed from a wheel (pyproject force-include).
+SHIPPED_LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
+
+
+def _locustfile(value: str, base: Path) -> Path:
+    """``value`` relative to the config file; a ``locustfiles/NAME`` the project lacks is the
+    one shipped with the package, so an installed package works without copying them."""
+    local = (base / value).resolve()
+    shipped = SHIPPED_LOCUSTFILES / Path(value).name
+    if not local.is_file() and Path(value).parent == Path("locustfiles") and shipped.is_file():
+        return shipped
+    return local
+
+
 def parse_load(t: Table, *, base: Path, protected: bool) -> LoadSpec | None:
     if not t.data:
         t.finish()
         return None
-    locustfile = (base / (t.string("locustfile") or "locustfiles/smoke.py")).resolve()
+    locustfile = _locustfile(t.string("locustfile") or "locustfiles/smoke.py", base)
     if not locustfile.is_file():
+        shipped = ", ".join(
+            sorted(f"locustfiles/{p.name}" for p in SHIPPED_LOCUSTFILES.glob("*.py"))
+        )
         raise t.error(
-            "locustfile", f"points at {locustfile}, which does not exist", "Fix the path."
+            "locustfile",
+            f"points at {locustfile}, which does not exist",
+            f"Fix the path (relative to the config file), or name one that ships with the "
+            f"package: {shipped or 'locustfiles/smoke.py, locustfiles/api_read.py'}.",
         )
     max_users = (
         t.integer("max_users", 0, minimum=1, maximum=MAX_USERS) if "max_users" in t.data else None
