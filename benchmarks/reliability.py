@@ -7,7 +7,9 @@ fail in several suites while using secrets (every suite against the embedded dem
 browser login flow that fails after typing the password, and a target that reflects request
 headers into its error pages), scanning the terminal output and every file they write (JUnit,
 HTML, JSON, SARIF, Playwright screenshots and traces, zip members included) for the values
-and their URL-, JSON- and base64-encoded forms.
+and their URL-, JSON- and base64-encoded forms. The scanner lives in
+``tests/faults/secret_scan.py``; ``tests/test_secret_sweep.py`` runs it on one such run (all
+three in one) in every test run.
 
     python benchmarks/reliability.py [--jobs 3] [--only FAULT ...] [--no-configs] [--no-secrets]
 
@@ -17,18 +19,12 @@ Prints the figures, then one block per fault, case or file that went wrong.
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +33,7 @@ sys.path.insert(0, str(ROOT))  # the harness lives with the tests
 from tests.faults import harness  # noqa: E402
 from tests.faults.catalogue import FAULTS, Fault  # noqa: E402
 from tests.faults.configs import BAD_CONFIGS, BadConfig, judge_usage_error, write_case  # noqa: E402
+from tests.faults.secret_scan import fresh_values, occurrences, report_args, texts  # noqa: E402
 from tests.faults.server import FaultServer  # noqa: E402
 
 CONFIG_WATCHDOG_S = 60.0
@@ -69,66 +66,12 @@ def run_config(case: BadConfig, workdir: Path) -> list[str]:
     return judge_usage_error(case, path, proc.returncode, proc.stdout, proc.stderr)
 
 
-def variants(value: str) -> set[str]:
-    """Spellings under which a secret shows up in text: raw, URL-, JSON- and base64-encoded."""
-    raw = value.encode()
-    forms = {
-        value,
-        urllib.parse.quote(value, safe=""),
-        urllib.parse.quote_plus(value),
-        json.dumps(value)[1:-1],
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    }
-    return {form for form in forms if len(form) >= 8}
-
-
-def texts(directory: Path) -> Iterator[tuple[str, str]]:
-    """(name, text) of every file under ``directory``, zip members (Playwright traces) too."""
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                for member in archive.namelist():
-                    content = archive.read(member).decode("utf-8", "replace")
-                    yield f"{path.relative_to(directory)}!{member}", content
-        else:
-            yield str(path.relative_to(directory)), data.decode("utf-8", "replace")
-
-
 @dataclass
 class SecretScan:
     runs: list[str]
     files: int = 0
     occurrences: int = 0
-    where: dict[str, int] | None = None
-
-
-def scan(directory: Path, values: dict[str, str], result: SecretScan) -> None:
-    for name, text in texts(directory):
-        result.files += 1
-        for secret_name, value in values.items():
-            count = sum(text.count(form) for form in variants(value))
-            if count:
-                result.occurrences += count
-                assert result.where is not None
-                result.where[f"{directory.name}/{name} ({secret_name})"] = count
-
-
-def reports(out: Path) -> list[str]:
-    return [
-        "--junitxml",
-        str(out / "junit.xml"),
-        "--html",
-        str(out / "report.html"),
-        "--self-contained-html",
-        "--prodready-json",
-        str(out / "summary.json"),
-        "--prodready-sarif",
-        str(out / "prodready.sarif"),
-        "-p",
-        "no:cacheprovider",
-    ]
+    where: dict[str, int] = field(default_factory=dict)
 
 
 DEMO_SECRETS = ("PRODREADY_DEMO_ADMIN_PASSWORD", "PRODREADY_DEMO_API_TOKEN")
@@ -164,20 +107,25 @@ def secret_run(
     name: str, args: list[str], variables: tuple[str, ...], workdir: Path, result: SecretScan
 ) -> None:
     """One run with fresh secret values, then every occurrence of them in what it left."""
-    values = {var: f"rb-{var.lower()[-5:]}-{secrets.token_urlsafe(18)}" for var in variables}
+    values = fresh_values(variables, prefix="rb")
     out = workdir / name
     out.mkdir(parents=True)
-    full = [*args, *reports(out), "--output", str(out / "playwright")]
     launched = harness.launch(
-        full, cwd=out, watchdog_s=SECRETS_WATCHDOG_S, env=harness.child_env(values)
+        [*args, *report_args(out)],
+        cwd=out,
+        watchdog_s=SECRETS_WATCHDOG_S,
+        env=harness.child_env(values),
     )
     (out / "terminal.txt").write_text(launched.output)
     result.runs.append(f"{name}: exit {launched.ret}, {_summary(launched.output)}")
-    scan(out, values, result)
+    scanned, found = occurrences(texts(out), values)
+    result.files += scanned
+    result.occurrences += sum(found.values())
+    result.where.update({f"{name}/{where}": count for where, count in found.items()})
 
 
 def secret_runs(server: FaultServer, workdir: Path) -> SecretScan:
-    result = SecretScan(runs=[], where={})
+    result = SecretScan(runs=[])
     suites = str(ROOT / "suites")
     # Every suite against the demo with every flaw: contracts send the token, flows type the
     # password, and many tests fail.
@@ -277,7 +225,7 @@ def print_details(results: Results) -> None:
             print(f"\nbad config {name!r}:\n- " + "\n- ".join(problems))
     if results.leaks is not None:
         print("\nsecret runs: " + "; ".join(results.leaks.runs))
-        for where, count in (results.leaks.where or {}).items():
+        for where, count in results.leaks.where.items():
             print(f"- {count}x in {where}")
     for item in results.server_left:
         print(f"\nfault server: {item}")

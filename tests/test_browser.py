@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from pytest_prodready.browser_artifacts import apply, mode_from, policy_for
+from pytest_prodready.browser_artifacts import apply, mode_from, policy_for, withhold_recordings
 from pytest_prodready.browser_checks import (
     console_errors,
     csp_violations,
@@ -156,6 +156,69 @@ def test_traces_and_videos_only_on_failure_and_never_on_protected_unless_all(
     none = argparse.Namespace(screenshot="on", tracing="on", video="on")
     apply(none, policy_for("none", "default", protected=False), protected=False)
     assert (none.screenshot, none.tracing, none.video) == ("off", "off", "off")
+
+
+def teardown_report(user_properties: list[tuple[str, object]]) -> pytest.TestReport:
+    return pytest.TestReport(
+        "t.py::test_x",
+        ("t.py", 1, "test_x"),
+        {},
+        "passed",
+        None,
+        "teardown",
+        [],
+        0.1,
+        user_properties=user_properties,
+    )
+
+
+def test_recordings_of_a_test_that_typed_a_secret_are_deleted_and_noted(tmp_path: Path) -> None:
+    folder = tmp_path / "out" / "test-x-chromium"
+    folder.mkdir(parents=True)
+    for name in ("trace.zip", "video.webm", "test-failed-1.png"):
+        (folder / name).write_bytes(b"recorded")
+    report = teardown_report(
+        [
+            ("playwright_trace", "out/test-x-chromium/trace.zip"),
+            ("playwright_video", str(folder / "video.webm")),
+            ("playwright_screenshot", "out/test-x-chromium/test-failed-1.png"),
+            ("mine", 1),
+        ]
+    )
+    report.extras = [  # type: ignore[attr-defined]
+        {"name": "Trace", "format_type": "url", "content": "out/test-x-chromium/trace.zip"},
+        {"name": "Video", "format_type": "video", "content": "d2VibQ=="},
+        {"name": "Screenshot", "format_type": "image", "content": "cG5n"},
+    ]
+    note = withhold_recordings(report, tmp_path, "the log_in fixture typed the login's password")
+    assert note == (
+        "prodready: trace and video of this test not kept: the log_in fixture typed the login's "
+        "password; traces and videos hold what was typed, the page's DOM and request bodies"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["test-failed-1.png"]
+    assert report.user_properties == [
+        ("playwright_screenshot", "out/test-x-chromium/test-failed-1.png"),
+        ("mine", 1),
+        ("prodready_artifacts", note),
+    ]
+    assert [e["name"] for e in report.extras] == ["Screenshot"]
+    # "teardown" in the name: pytest and pytest-html show it with the failed test.
+    assert report.sections == [("prodready artifacts (teardown)", note)]
+    # Only a trace, in a folder of its own: the folder goes too.
+    (folder / "trace.zip").write_bytes(b"recorded")
+    (folder / "test-failed-1.png").unlink()
+    only = teardown_report([("playwright_trace", str(folder / "trace.zip"))])
+    assert str(withhold_recordings(only, tmp_path, "typed")).startswith(
+        "prodready: trace of this test not kept: typed;"
+    )
+    assert not folder.exists()
+
+
+def test_nothing_kept_means_no_note() -> None:
+    report = teardown_report([("playwright_screenshot", "shot.png")])
+    assert withhold_recordings(report, Path("/nonexistent"), "typed") is None
+    assert report.user_properties == [("playwright_screenshot", "shot.png")]
+    assert report.sections == []
 
 
 # -- checks on plain facts ------------------------------------------------------------------
@@ -540,3 +603,85 @@ def test_without_chromium_every_browser_test_skips_with_one_line(
         "python -m playwright install chromium), or point [browser] executable in prodready.toml "
         "or PRODREADY_CHROMIUM at a Chrome/Chromium binary."
     }
+
+
+TOKEN_LOGIN = '''
+import pytest
+
+# A script form: a failed login leaves the page, and what was typed, where it was.
+FORM = """<!DOCTYPE html><html><head><title>t</title></head><body>
+<form onsubmit="event.preventDefault(); err.textContent = 'Invalid token.'">
+<input id="username" type="text"><input id="password" type="text">
+<button id="go" type="submit">Go</button></form><p id="err" role="alert"></p>
+</body></html>"""
+
+
+def test_token_login(page, log_in):
+    page.route(
+        "**/token-login",
+        lambda route: route.fulfill(body=FORM, headers={"content-type": "text/html"}),
+    )
+    outcome = log_in(page)
+    assert not outcome.ok
+    assert outcome.evidence.endswith("within 1 s; the page says 'Invalid token.'")
+    # Plain text fields: they would show the secrets in pytest-playwright's screenshot.
+    assert page.input_value("#username") == page.input_value("#password") == ""
+    pytest.fail("failing on purpose: its artifacts are kept")
+'''
+
+
+@pytest.mark.usefixtures("one_browser_at_a_time", "secrets_in_env")
+def test_a_test_that_typed_secrets_keeps_screenshots_but_no_trace(
+    pytester: pytest.Pytester,
+) -> None:
+    # Both secrets typed into text fields: the API token as the username, then the password.
+    config = pytester.path / "prodready.toml"
+    config.write_text(
+        textwrap.dedent(
+            """
+            [envs.shop]
+            embedded = "demo"
+            timeout_s = 1
+            [envs.shop.secrets]
+            admin_password = "PRODREADY_DEMO_ADMIN_PASSWORD"
+            api_token = "PRODREADY_DEMO_API_TOKEN"
+            [envs.shop.flows.login]
+            path = "/token-login"
+            username_secret = "api_token"
+            password_secret = "admin_password"
+            submit_selector = "#go"
+            success_url = "/dashboard"
+            """
+        )
+    )
+    pytester.makepyfile(test_token_login=TOKEN_LOGIN)
+    html, junit, output = (pytester.path / n for n in ("r.html", "j.xml", "artifacts"))
+    result = pytester.runpytest_subprocess(
+        "test_token_login.py",
+        "--target-env=shop",
+        f"--prodready-config={config}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "--prodready-artifacts=all",
+        f"--output={output}",
+        f"--html={html}",
+        "--self-contained-html",
+        f"--junitxml={junit}",
+        timeout=120,
+    )
+    result.assert_outcomes(failed=1)
+    note = (
+        "prodready: trace of this test not kept: the log_in fixture typed the login's password; "
+        "traces and videos hold what was typed, the page's DOM and request bodies"
+    )
+    out = result.stdout.str()
+    assert "Failed: failing on purpose: its artifacts are kept" in out
+    result.stdout.fnmatch_lines(["*- prodready artifacts (teardown) -*", note])
+    report, xml = html.read_text(), junit.read_text()
+    # Quotes are escaped there: the HTML log and the JUnit property of the test.
+    assert "trace of this test not kept: the log_in fixture typed the login" in report
+    assert '<property name="prodready_artifacts" value="prodready: trace of this test' in xml
+    assert [p.name for p in output.rglob("*") if p.is_file()] == ["test-failed-1.png"]
+    assert_no_secret_in(out, result.stderr.str(), report, xml)

@@ -4,7 +4,8 @@ plugin.py registers this module after pytest-playwright, so ``browser_type_launc
 ``browser_context_args`` here override that plugin's (and extend them: each asks for the
 overridden fixture of the same name). Our own fixtures live in
 :mod:`pytest_prodready.browser_fixtures` and are registered from here; the hooks decide which
-artifacts a run keeps and attach our screenshots to failed tests' HTML reports. Playwright is
+artifacts a run keeps, withhold the traces and videos of tests that typed a secret, and attach
+our screenshots to failed tests' HTML reports. Playwright is
 imported inside functions only, so loading the plugin for a run without browser tests costs
 nothing.
 """
@@ -24,7 +25,13 @@ from pytest_prodready import (
     browser_flows,  # noqa: F401 - declares the finding ids
     browser_vitals,  # noqa: F401 - declares the finding ids
 )
-from pytest_prodready.browser_artifacts import apply, mode_from, policy_for
+from pytest_prodready.browser_artifacts import (
+    SECRET_TYPED_KEY,
+    apply,
+    mode_from,
+    policy_for,
+    withhold_recordings,
+)
 from pytest_prodready.browser_fixtures import (
     ARTIFACTS_KEY,
     SHOTS_KEY,
@@ -97,6 +104,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    # pytest-playwright's own wrapper is trylast: by now it has kept (or not) this test's
+    # artifacts and listed them on the teardown report.
+    typed = item.stash.get(SECRET_TYPED_KEY, None)
+    if report.when == "teardown" and typed is not None:
+        withhold_recordings(report, item.config.invocation_params.dir, typed)
     shots = item.stash.get(SHOTS_KEY, [])
     if report.when == "call" and report.failed and shots:
         pytest_html = item.config.pluginmanager.getplugin("html")

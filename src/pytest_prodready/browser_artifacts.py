@@ -4,18 +4,34 @@ Traces and videos hold request headers, cookies and every value typed into a for
 included. So they are kept only for failed tests, and never on a protected environment unless
 ``--prodready-artifacts=all`` says so. pytest-playwright records them; this module decides its
 ``--screenshot``, ``--tracing`` and ``--video`` settings before any test runs.
+
+A test that typed a secret into one of its pages (the ``log_in`` fixture does) keeps no trace
+or video even then: :func:`withhold_recordings` deletes what pytest-playwright kept for it and
+leaves a one-line note in its place. Screenshots stay: the login empties and masks the fields
+it filled.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-__all__ = ["ARTIFACTS_VAR", "MODES", "ArtifactPolicy", "apply", "mode_from", "policy_for"]
+__all__ = [
+    "ARTIFACTS_VAR",
+    "MODES",
+    "SECRET_TYPED_KEY",
+    "ArtifactPolicy",
+    "apply",
+    "mode_from",
+    "policy_for",
+    "withhold_recordings",
+]
 
 ARTIFACTS_VAR = "PRODREADY_ARTIFACTS"
 MODES = {
@@ -27,6 +43,12 @@ MODES = {
     "none": "no screenshots, traces or videos",
 }
 _ON_FAILURE = "retain-on-failure"
+# Set on a test item once a secret was typed into one of its pages: where, in a few words.
+SECRET_TYPED_KEY = pytest.StashKey[str]()
+# How pytest-playwright lists the traces and videos it kept: user properties of the teardown
+# report (paths relative to the invocation directory), and pytest-html extras by these names.
+_RECORDINGS = {"playwright_trace": "trace", "playwright_video": "video"}
+_HTML_EXTRAS = frozenset({"Trace", "Video"})
 
 
 @dataclass(frozen=True)
@@ -97,3 +119,42 @@ def apply(option: argparse.Namespace, policy: ArtifactPolicy, *, protected: bool
     if protected and not policy.traces and policy.mode != "none":
         line += "; no traces or videos on a protected environment (--prodready-artifacts=all)"
     return line
+
+
+def withhold_recordings(report: pytest.TestReport, root: Path, typed: str) -> str | None:
+    """Delete the traces and videos pytest-playwright kept for the test of ``report`` (its
+    teardown report) because ``typed`` (a secret was typed into its page), take them out of
+    the report, and attach a one-line note saying why. Returns the note, None when nothing
+    was kept."""
+    kinds: list[str] = []
+    problems: list[str] = []
+    properties: list[tuple[str, object]] = []
+    for name, value in report.user_properties:
+        kind = _RECORDINGS.get(name)
+        if kind is None:
+            properties.append((name, value))
+            continue
+        kinds.append(kind)
+        path = Path(root, str(value))
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            problems.append(f"; deleting {path} failed ({exc.strerror}): delete it by hand")
+            continue
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when nothing else (a screenshot) is left in it
+    if not kinds:
+        return None
+    extras = getattr(report, "extras", None)
+    if extras:
+        report.extras = [  # type: ignore[attr-defined]
+            e for e in extras if not (isinstance(e, dict) and e.get("name") in _HTML_EXTRAS)
+        ]
+    what = " and ".join(kind for kind in _RECORDINGS.values() if kind in kinds)
+    note = (
+        f"prodready: {what} of this test not kept: {typed}; traces and videos hold what was "
+        f"typed, the page's DOM and request bodies{''.join(problems)}"
+    )
+    report.user_properties = [*properties, ("prodready_artifacts", note)]
+    report.sections.append(("prodready artifacts (teardown)", note))
+    return note

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pytest_prodready.browser_artifacts import ArtifactPolicy, policy_for
+from pytest_prodready.browser_artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
 from pytest_prodready.findings import Finding
 from pytest_prodready.fixtures import resolved, runtime_of
 from pytest_prodready.profiles import LoginFlow
@@ -160,11 +160,15 @@ def _log_in(
 
 
 @pytest.fixture
-def log_in(pytestconfig: pytest.Config, login_flow: LoginFlow) -> Callable[[Page], LoginOutcome]:
+def log_in(
+    request: pytest.FixtureRequest, pytestconfig: pytest.Config, login_flow: LoginFlow
+) -> Callable[[Page], LoginOutcome]:
     """``log_in(page)``: run the config-driven login on ``page`` (a flow that needs a session
-    of its own, such as logout); ``.ok`` says whether it worked, ``.findings()`` why not."""
+    of its own, such as logout); ``.ok`` says whether it worked, ``.findings()`` why not.
+    The test then keeps no trace or video: the password was typed into its page."""
 
     def run(page: Page) -> LoginOutcome:
+        request.node.stash[SECRET_TYPED_KEY] = "the log_in fixture typed the login's password"
         return _log_in(pytestconfig, page, login_flow, keep_state=False)
 
     return run

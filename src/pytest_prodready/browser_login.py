@@ -2,7 +2,8 @@
 
 The username and password are typed into the form and go nowhere else: the outcome's evidence
 describes where the browser ended up, never what was typed, and the cookies the login set are
-kept with their values masked (a session token is a credential too).
+kept with their values masked (a session token is a credential too). After a failed login the
+fields that got a secret are emptied, and masked in the failure screenshot.
 """
 
 from __future__ import annotations
@@ -91,12 +92,17 @@ def log_in(
     page.on("response", on_response)
     page.set_default_timeout(timeout_s * 1000)
 
+    # The fields that get a secret: the password, and the username when it is one too.
+    secret_fields = [flow.password_selector]
+    if username_is_secret:
+        secret_fields.append(flow.username_selector)
+
     def failed(evidence: str) -> LoginOutcome:
-        if username_is_secret:
-            # The failure screenshot must not show a username that is itself a secret.
-            with contextlib.suppress(PlaywrightError):
-                page.locator(flow.username_selector).first.fill("", timeout=1000)
-        shot = _screenshot(page) if screenshot else None
+        # The page stays open (pytest-playwright screenshots it too): empty what was typed, and
+        # mask those fields in our screenshot in case emptying them did not work. A browser
+        # hides a type=password field's value, but not a token typed into a text field.
+        _clear(page, secret_fields)
+        shot = _screenshot(page, secret_fields) if screenshot else None
         return LoginOutcome(False, login_url, evidence, tuple(cookies), screenshot=shot)
 
     try:
@@ -187,11 +193,24 @@ def _alert_text(page: Page) -> str:
     return ""
 
 
-def _screenshot(page: Page) -> bytes | None:
+def _clear(page: Page, selectors: list[str]) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    for selector in selectors:
+        # evaluate_all does not wait: a field that is gone (the page moved on) costs nothing.
+        with contextlib.suppress(PlaywrightError):
+            page.locator(selector).evaluate_all(
+                "els => els.forEach(e => { if ('value' in e) e.value = ''; })"
+            )
+
+
+def _screenshot(page: Page, masked: list[str]) -> bytes | None:
     from playwright.sync_api import Error as PlaywrightError
 
     try:
-        return page.screenshot(type="png", timeout=5000)
+        return page.screenshot(
+            type="png", timeout=5000, mask=[page.locator(selector) for selector in masked]
+        )
     except PlaywrightError:
         return None
 
