@@ -89,3 +89,44 @@ def test_dotenv_file(tmp_path: Path) -> None:
     assert load_dotenv(path) == {"API_TOKEN": "quoted value", "EMPTY": ""}
     with pytest.raises(pytest.UsageError, match="does not exist"):
         load_dotenv(tmp_path / "missing.env")
+
+
+def test_redactor_masks_pieces_of_long_secrets() -> None:
+    redactor = Redactor()
+    value = "sk_live_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv"
+    redactor.register("stripe", value)
+    # pytest's shortened repr of a long string keeps its head and tail.
+    shortened = f"assert '{value[:20]}...{value[-14:]}' == 'x'"
+    assert redactor.scrub(shortened) == "assert '[masked:stripe]...[masked:stripe]' == 'x'"
+    assert redactor.scrub("https://example.com/ and ordinary words") == (
+        "https://example.com/ and ordinary words"
+    )
+    short = Redactor()
+    short.register("pin", "hunter2-hunter2")  # under 20 characters: whole values only
+    assert short.scrub("hunter2-hunt") == "hunter2-hunt"
+
+
+def test_a_shortened_secret_in_an_assertion_leaves_no_piece_in_any_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = "tok-" + "Qv7Zr2Lp9Wx4" * 12
+    monkeypatch.setenv("QA_LONG_TOKEN", value)
+    (pytester.path / "prodready.toml").write_text(
+        '[envs.qa]\nbase_url = "https://qa.test"\nsecrets = { token = "QA_LONG_TOKEN" }\n'
+    )
+    pytester.makepyfile(
+        "def test_t(secret):\n    assert secret('token').reveal() == 'something else'\n"
+    )
+    result = pytester.runpytest(
+        "--target-env", "qa", "--junitxml=out.xml", "--html=out.html", "--self-contained-html"
+    )
+    result.assert_outcomes(failed=1)
+    texts = {
+        "terminal": result.stdout.str() + result.stderr.str(),
+        "junit": (pytester.path / "out.xml").read_text(),
+        "html": (pytester.path / "out.html").read_text(),
+    }
+    assert "[masked:token]" in texts["terminal"]
+    pieces = {value[i : i + 12] for i in range(len(value) - 11)}
+    for where, text in texts.items():
+        assert not [p for p in pieces if p in text], f"a piece of the secret is in the {where}"

@@ -200,13 +200,18 @@ class Table:
         raise self.error(key, f"is {value!r}", f"Valid values: {', '.join(choices)}.")
 
     def day(self, key: str) -> date:
-        """A required TOML date (``2027-01-31``, unquoted)."""
+        """A required date: a TOML date (``2027-01-31``) or the same as an ISO string."""
         value = self._get(key)
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                pass
         if not isinstance(value, date) or isinstance(value, datetime):
             raise self.error(
                 key,
-                f"must be a TOML date, got {value!r}",
-                f"Write it unquoted, e.g. {key} = 2027-01-31.",
+                f"must be a date (YYYY-MM-DD), got {value!r}",
+                f"Write it like {key} = 2027-01-31.",
             )
         return value
 

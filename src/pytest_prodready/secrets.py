@@ -8,6 +8,7 @@ Configuration names environment variables, never values. A resolved value lives 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 from base64 import b64encode
@@ -20,6 +21,9 @@ import pytest
 __all__ = ["MASK", "Redactor", "Secret", "SecretStore", "load_dotenv"]
 
 MASK = "********"
+# Any run of FRAGMENT characters of a secret of at least FRAGMENT_FROM characters is masked.
+FRAGMENT = 12
+FRAGMENT_FROM = 20
 
 
 class Secret:
@@ -73,15 +77,27 @@ class Redactor:
     """Scrubs known secret values from text. One per session, shared by every reporter."""
 
     _replacements: dict[str, str] = field(default_factory=dict)
+    _fragments: dict[str, str] = field(default_factory=dict, repr=False)
+    _fragment_re: re.Pattern[str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def register(self, name: str, value: str) -> None:
         """Remember ``value`` (and its common encodings) as the secret ``name``."""
         if not value:
             return
+        mask = f"[masked:{name}]"
         with self._lock:
             for form in _variants(value):
-                self._replacements.setdefault(form, f"[masked:{name}]")
+                self._replacements.setdefault(form, mask)
+            # Pieces too: pytest shortens long strings in assertion output ('abc...xyz'), and
+            # a shortened secret is still most of a secret.
+            if len(value) >= FRAGMENT_FROM:
+                for start in range(len(value) - FRAGMENT + 1):
+                    self._fragments.setdefault(value[start : start + FRAGMENT], mask)
+                alternatives = "|".join(
+                    re.escape(f) for f in sorted(self._fragments, key=len, reverse=True)
+                )
+                self._fragment_re = re.compile(f"(?=({alternatives}))")
 
     def __bool__(self) -> bool:
         return bool(self._replacements)
@@ -94,6 +110,22 @@ class Redactor:
         for form in sorted(self._replacements, key=len, reverse=True):
             if form in text:
                 text = text.replace(form, self._replacements[form])
+        return self._scrub_fragments(text)
+
+    def _scrub_fragments(self, text: str) -> str:
+        if self._fragment_re is None:
+            return text
+        spans: list[list[int]] = []  # merged [start, end) of overlapping fragment matches
+        masks: list[str] = []
+        for match in self._fragment_re.finditer(text):
+            start, end = match.start(), match.start() + len(match.group(1))
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+                masks.append(self._fragments[match.group(1)])
+        for (start, end), mask in zip(reversed(spans), reversed(masks), strict=True):
+            text = text[:start] + mask + text[end:]
         return text
 
     def leaks(self, text: str) -> list[str]:
