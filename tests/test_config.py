@@ -218,7 +218,7 @@ def test_expect_and_accept_sections(tmp_path: Path) -> None:
         [[envs.s.accept]]
         id = "health.cacheable"
         reason = "CDN strips the header; tracked in OPS-12"
-        until = 2027-01-31
+        until = "2027-01-31"  # quoted, as often written: same date
         path = "/api/health"
         """,
     )
@@ -248,10 +248,10 @@ def test_expect_and_accept_sections(tmp_path: Path) -> None:
         ),
         ("[[envs.s.accept]]\nid = 'health.slow'\nuntil = 2027-01-31\n", "key 'reason' is missing"),
         (
-            "[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\nuntil = '2027-01-31'\n",
-            "must be a TOML date",
+            "[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\nuntil = 'next week'\n",
+            "key 'until' must be a date (YYYY-MM-DD), got 'next week'",
         ),
-        ("[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\n", "must be a TOML date"),
+        ("[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\n", "must be a date (YYYY-MM-DD)"),
         ("[envs.s.expect]\nhsts_min = 1\n", "[envs.s.expect] has unknown key 'hsts_min'"),
         ("[envs.s.expect]\ncert_warn_days = 0\n", "whole number from 1 to 365"),
         ("[envs.s.expect]\ncert_warn_days = 10\ncert_critical_days = 20\n", "from 0 to 10"),
