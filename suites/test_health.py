@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Iterable
 
 import httpx
@@ -21,7 +22,10 @@ def test_health_endpoint(
     health_endpoint: HealthEndpoint,
     http: httpx.Client,
     assert_no_findings: Callable[[Iterable[Finding]], None],
+    record_figure: Callable[[str, object], None],
 ) -> None:
     samples = LATENCY_SAMPLES if health_endpoint.max_latency_ms is not None else 1
     responses, latencies = sample(http, health_endpoint.path, samples=samples)
+    record_figure("latency_median_ms", round(statistics.median(latencies) * 1000, 1))
+    record_figure("latency_samples", len(latencies))
     assert_no_findings(health.evaluate(health_endpoint, responses, latencies))

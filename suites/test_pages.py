@@ -22,10 +22,16 @@ AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_page_answers(
-    page_spec: PageSpec, fetch: ResponseCache, assert_no_findings: AssertNoFindings
+    page_spec: PageSpec,
+    fetch: ResponseCache,
+    assert_no_findings: AssertNoFindings,
+    record_figure: Callable[[str, object], None],
 ) -> None:
     response = fetch(page_spec.path)
-    assert_no_findings(pages.evaluate_page(page_spec, response, fetch.ttfb(page_spec.path)))
+    ttfb = fetch.ttfb(page_spec.path)
+    if ttfb is not None:
+        record_figure("ttfb_ms", round(ttfb * 1000, 1))
+    assert_no_findings(pages.evaluate_page(page_spec, response, ttfb))
 
 
 def test_protected_page_refuses_anonymous(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,49 @@ def test_accepted_finding_passes_and_expired_one_fails(pytester: pytest.Pytester
     assert "[HIGH] page.protected-exposed" in out
     assert "the acceptance of page.protected-exposed ('public preview until" in out
     assert "expired on 2020-01-31" in out
+
+
+def test_figures_and_the_target_url_reach_the_reports_from_xdist_workers(
+    pytester: pytest.Pytester,
+) -> None:
+    # Under xdist only the workers start the embedded demo (one each): the controller, which
+    # writes the reports, learns its URL, the latencies and the version from their reports.
+    result = pytester.runpytest_subprocess(
+        *SUITES,
+        "-m",
+        "smoke",
+        "-n",
+        "2",
+        "--target-env",
+        "demo",
+        "--prodready-config",
+        str(ROOT / "prodready.toml"),
+        "-p",
+        "no:cacheprovider",
+        "--prodready-json=run.json",
+        "--html=run.html",
+        "--self-contained-html",
+    )
+    result.assert_outcomes(passed=9)
+    summary = json.loads((pytester.path / "run.json").read_text())
+    assert re.fullmatch(r"https://127\.0\.0\.1:\d+", summary["env"]["base_url"])
+    figures = {
+        test.split("::", 1)[1]: values
+        for test, values in summary["figures"].items()
+        if "test_health" in test or "test_page_answers" in test
+    }
+    assert sorted(figures) == [
+        "test_health_endpoint[/api/health/detailed]",
+        "test_health_endpoint[/api/health]",
+        "test_page_answers[/]",
+        "test_page_answers[/api/health]",
+        "test_page_answers[/login]",
+    ]
+    assert all(v["latency_median_ms"] > 0 for k, v in figures.items() if "health_endpoint" in k)
+    assert all(v["ttfb_ms"] > 0 for k, v in figures.items() if "page_answers" in k)
+    page = (pytester.path / "run.html").read_text()
+    match = re.search(r'data-jsonblob="([^"]*)"', page)
+    assert match
+    environment = json.loads(html.unescape(match.group(1)))["environment"]
+    assert summary["env"]["base_url"] in environment["prodready base_url"]
+    assert environment["prodready version seen"] == "1.4.2"

@@ -77,6 +77,17 @@ def test_demo_has_no_finding_at_any_severity(pytester: pytest.Pytester) -> None:
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] >= 20
     assert "failed" not in outcomes
+    # A clean run still ends with the block: "nothing found" is the news after a deploy.
+    result.stdout.fnmatch_lines(
+        [
+            "*- prodready summary -*",
+            "env 'demo': 0 failing findings (0 high, 0 medium, 0 low, 0 info); 0 below "
+            "--fail-on; 0 accepted; 0 skipped by the safety gate",
+            "reports: none written (ask with --prodready-json, --prodready-sarif, --html or "
+            "--junitxml)",
+        ],
+        consecutive=True,
+    )
 
 
 def test_demo_broken_is_caught_by_exactly_its_planted_flaws(pytester: pytest.Pytester) -> None:
@@ -92,6 +103,29 @@ def test_fail_on_high_passes_tests_with_only_lower_findings(pytester: pytest.Pyt
     strict = run(pytester, "demo-broken", "-k", "leaky_headers")
     strict.assert_outcomes(failed=3)
     strict.stdout.fnmatch_lines(["*leak.server-version*nginx/1.18.0*"])
+
+
+def test_fail_on_high_passes_medium_and_low_cookie_findings_and_says_so(
+    pytester: pytest.Pytester,
+) -> None:
+    # demo-broken's /login sets csrftoken without Secure (medium) and without SameSite (low).
+    result = run(pytester, "demo-broken", "--fail-on", "high", "-k", "cookie_flags")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*- prodready summary -*",
+            "env 'demo-broken': 0 failing findings (0 high, 0 medium, 0 low, 0 info); "
+            "2 below --fail-on; 0 accepted; 0 skipped by the safety gate",
+        ],
+        consecutive=True,
+    )
+    assert finding_ids(result) == set(), "findings below --fail-on are no failure message"
+    strict = run(pytester, "demo-broken", "-k", "cookie_flags")
+    strict.assert_outcomes(passed=2, failed=1)
+    assert finding_ids(strict) == {"cookie.no-secure", "cookie.csrf-no-samesite"}
+    strict.stdout.fnmatch_lines(
+        ["env 'demo-broken': 2 failing findings (0 high, 1 medium, 1 low, 0 info); 0 below *"]
+    )
 
 
 def test_bad_fail_on_value_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -57,14 +57,18 @@ def security_headers(headers: Any) -> dict[str, str]:
     return seen
 
 
-def _finding(finding: Finding, test: str, **extra: Any) -> dict[str, Any]:
+def _finding(
+    finding: Finding, test: str, scrub: Callable[[str], str], **extra: Any
+) -> dict[str, Any]:
+    # Scrubbed here, before any report escapes it: an HTML- or XML-escaped secret no longer
+    # matches the forms the redactor knows.
     return {
         "id": finding.id,
         "severity": str(finding.severity),
         "title": finding.title,
-        "evidence": finding.evidence,
+        "evidence": scrub(finding.evidence),
         "remediation": finding.remediation,
-        "url": finding.url,
+        "url": scrub(finding.url) if finding.url else finding.url,
         "test": test,
         **extra,
     }
@@ -75,12 +79,14 @@ def payload(item: pytest.Item, runtime: Runtime | None) -> dict[str, Any]:
     found = item.stash.get(FINDINGS_KEY, [])
     accepted = item.stash.get(ACCEPTED_KEY, [])
     today = date.today()
+    scrub = runtime.redactor.scrub if runtime is not None else str
     data: dict[str, Any] = {
-        "findings": [_finding(f, item.nodeid, status=status) for f, status in found],
+        "findings": [_finding(f, item.nodeid, scrub, status=status) for f, status in found],
         "accepted": [
             _finding(
                 f,
                 item.nodeid,
+                scrub,
                 reason=a.reason,
                 until=a.until.isoformat(),
                 days_left=(a.until - today).days,
@@ -92,6 +98,10 @@ def payload(item: pytest.Item, runtime: Runtime | None) -> dict[str, Any]:
         data["headers"] = {
             urlsplit(url).path or "/": h for url, h in runtime.drain_headers().items()
         }
+        if runtime.started:
+            # Under xdist only the workers start an embedded target: the controller learns
+            # its URL from here.
+            data["base_url"] = runtime.environment().base_url
     return data
 
 
@@ -99,6 +109,7 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
     """The pytest-html extra: one row per finding, worst first, with its fix and docs link."""
     rows = []
     for f in sorted(findings, key=lambda f: (-Severity.parse(f["severity"]), f["id"])):
+        anchor = html.escape(f"README.md#{f['id']}")
         rows.append(
             "<tr>"
             f"<td>{html.escape(f['severity'].upper())}</td>"
@@ -106,7 +117,7 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
             f"<td>{html.escape(f['title'])}</td>"
             f"<td>{html.escape(f['evidence'] or '')}</td>"
             f"<td>{html.escape(f['remediation'])}</td>"
-            f"<td>README.md#{html.escape(f['id'])}</td>"
+            f'<td><a href="{anchor}">{anchor}</a></td>'
             "</tr>"
         )
     return (
@@ -130,21 +141,58 @@ class Collector:
         self.outcomes: Counter[str] = Counter()
         self.safety_skips = 0
         self.written: list[str] = []
+        self.base_urls: set[str] = set()
         self._describe_in_metadata()
 
-    def _describe_in_metadata(self) -> None:
-        """The environment in pytest-metadata, so pytest-html's Environment table shows it."""
+    def base_url(self) -> str | None:
+        """The target's URL: resolved here, else as the xdist workers' targets reported it."""
+        if self.runtime.started:
+            return self.runtime.environment().base_url
+        if self.base_urls:
+            return min(self.base_urls)
+        return self.runtime.base_url_override or self.runtime.declared.base_url
+
+    def _version_seen(self) -> str:
+        seen = [f["version_seen"] for f in self.figures.values() if "version_seen" in f]
+        versions = sorted({str(v) for v in seen if v is not None})
+        if versions:
+            return ", ".join(versions)
+        return "none: the version endpoint did not say" if seen else "not checked"
+
+    def _describe_in_metadata(self, *, finished: bool = False) -> None:
+        """The environment in pytest-metadata, so pytest-html's Environment table shows it.
+
+        pytest-html holds this very dict and renders it at the end of the session, so what
+        only the run learns (the embedded target's URL, the version seen, the run time) is
+        filled in then.
+        """
         try:
             from pytest_metadata.plugin import metadata_key
         except ImportError:
             return
         metadata = self.config.stash.get(metadata_key, None)
-        if metadata is not None:
-            env = self.runtime.declared
-            metadata["prodready env"] = env.name
-            metadata["prodready protected"] = "yes" if env.protected else "no"
-            if env.base_url:
-                metadata["prodready base_url"] = env.base_url
+        if metadata is None:
+            return
+        env = self.runtime.declared
+        if self.base_urls and not self.runtime.started:
+            base_url = ", ".join(sorted(self.base_urls))
+            if len(self.base_urls) > 1:
+                base_url += " (one embedded target per xdist worker)"
+        else:
+            base_url = self.base_url() or f"embedded {env.embedded} target, not started"
+        elapsed = time.monotonic() - self._start
+        started = self.started.isoformat(timespec="seconds")
+        described = {
+            "prodready env": env.name,
+            "prodready base_url": base_url,
+            "prodready protected": "yes" if env.protected else "no",
+            "prodready version seen": self._version_seen() if finished else "(run in progress)",
+            "prodready run time": (
+                f"{elapsed:.1f} s, started {started}" if finished else f"started {started}"
+            ),
+        }
+        scrub = self.runtime.redactor.scrub
+        metadata.update({key: scrub(value) for key, value in described.items()})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "prodready", None)
@@ -159,12 +207,14 @@ class Collector:
             self.accepted += data.get("accepted", [])
             for path, seen in data.get("headers", {}).items():
                 self.headers.setdefault(path, seen)
+            if data.get("base_url"):
+                self.base_urls.add(data["base_url"])
         figures = {k: v for k, v in report.user_properties if isinstance(k, str)}
         if figures and report.when == "call":
             self.figures[report.nodeid] = figures
 
     def summary(self) -> dict[str, Any]:
-        env = self.runtime.environment() if self.runtime.started else self.runtime.declared
+        env = self.runtime.declared
         order = lambda f: (-Severity.parse(f["severity"]), f["id"], f["url"] or "", f["test"])  # noqa: E731
         return {
             "schema": "https://pytest-prodready.dev/schemas/summary-v1.json",
@@ -172,7 +222,7 @@ class Collector:
             "tool": {"name": "pytest-prodready", "version": __version__},
             "env": {
                 "name": env.name,
-                "base_url": env.base_url,
+                "base_url": self.base_url(),
                 "protected": env.protected,
                 "expected_version": self.runtime.expected_version,
             },
@@ -196,6 +246,7 @@ class Collector:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from pytest_prodready.sarif import to_sarif
 
+        self._describe_in_metadata(finished=True)
         data = self.summary()
         scrub = self.runtime.redactor.scrub
         outputs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
@@ -212,11 +263,24 @@ class Collector:
                 target.write_text(text + "\n", encoding="utf-8")
                 self.written.append(str(target))
 
+    def reports(self) -> list[str]:
+        """Every report file this run wrote: ours, then pytest-html's and JUnit's."""
+        paths = list(self.written)
+        for option in ("htmlpath", "xmlpath"):
+            path = getattr(self.config.option, option, None)
+            if path:
+                paths.append(str(path))
+        return paths
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        # Every run that reached the target gets the block, a clean one too ("0 failing
+        # findings" is the news after a deploy). A run of unrelated tests under a default_env
+        # never touched it: a block would claim a check that did not happen.
+        touched = self.runtime.started or self.base_urls or self.safety_skips
+        if not (touched or self.findings or self.accepted or self.written):
+            return
         failing = [f for f in self.findings if f.get("status") == "failing"]
         below = [f for f in self.findings if f.get("status") == "below-threshold"]
-        if not (self.findings or self.accepted or self.safety_skips or self.written):
-            return
         counts = Counter(f["severity"] for f in failing)
         by_severity = ", ".join(
             f"{counts[s.name.lower()]} {s.name.lower()}" for s in reversed(Severity)
@@ -229,8 +293,14 @@ class Collector:
             f"{len(below)} below --fail-on; {len(self.accepted)} accepted; "
             f"{self.safety_skips} skipped by the safety gate"
         )
-        for path in self.written:
+        reports = self.reports()
+        for path in reports:
             terminalreporter.line(f"report written: {path}")
+        if not reports:
+            terminalreporter.line(
+                "reports: none written (ask with --prodready-json, --prodready-sarif, --html "
+                "or --junitxml)"
+            )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
