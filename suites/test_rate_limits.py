@@ -17,6 +17,8 @@ import pytest
 from pytest_prodready.checks import ratelimit
 from pytest_prodready.config import Environment, RateLimitSpec
 from pytest_prodready.findings import Finding
+from pytest_prodready.http import describe_error
+from pytest_prodready.load import terminal_progress
 from pytest_prodready.probes.ratelimit import burst
 from pytest_prodready.secrets import Secret
 
@@ -28,33 +30,56 @@ GatherOnce = Callable[[str, Callable[[], ratelimit.Burst]], ratelimit.Burst]
 
 
 @pytest.fixture
-def measured_burst(
-    rate_limit: RateLimitSpec,
-    target: Environment,
-    http: httpx.Client,
-    secret: Callable[[str], Secret],
-    gather_once: GatherOnce,
-    record_figure: Callable[[str, object], None],
-) -> ratelimit.Burst:
-    """The policy's burst, sent once per session and shared by the tests below."""
+def safe_rate_limit(rate_limit: RateLimitSpec, target: Environment) -> RateLimitSpec:
+    """The policy, once the safety gate allows a burst of it on this environment."""
     if target.protected and not rate_limit.safe_on_protected:
         pytest.skip(
             f"prodready safety: rate-limit policy {rate_limit.name!r} is not marked "
             f"safe_on_protected on protected environment {target.name!r}"
         )
-    headers: dict[str, str] = {}
-    if rate_limit.tier is not None:
-        tier = target.tiers[rate_limit.tier]
-        headers[tier.header] = tier.format.format(secret=secret(tier.secret).reveal())
+    return rate_limit
+
+
+@pytest.fixture
+def tier_headers(
+    safe_rate_limit: RateLimitSpec, target: Environment, secret: Callable[[str], Secret]
+) -> dict[str, str]:
+    """The policy's tier token header (``tier = "premium"``); empty for anonymous policies."""
+    if safe_rate_limit.tier is None:
+        return {}
+    tier = target.tiers[safe_rate_limit.tier]
+    return {tier.header: tier.format.format(secret=secret(tier.secret).reveal())}
+
+
+@pytest.fixture
+def measured_burst(
+    safe_rate_limit: RateLimitSpec,
+    target: Environment,
+    http: httpx.Client,
+    tier_headers: dict[str, str],
+    gather_once: GatherOnce,
+    pytestconfig: pytest.Config,
+    record_figure: Callable[[str, object], None],
+) -> ratelimit.Burst:
+    """The policy's burst, sent once per session and shared by the tests below.
+
+    Its figure goes to the JSON summary (``figures``) of every test using it, and to the
+    terminal once, as it is measured, so a passing run shows it without ``-rP``.
+    """
+    rate_limit = safe_rate_limit
     deadline = min(MAX_RESET_WAIT_S, rate_limit.cap * target.timeout_s)
-    result = gather_once(
-        f"ratelimit:{rate_limit.name}",
-        lambda: burst(http, rate_limit, headers=headers, deadline_s=deadline),
-    )
-    figure = ratelimit.figure(result)
-    record_figure("ratelimit", figure)
-    print(figure)
-    return result
+
+    def measure() -> ratelimit.Burst:
+        result = burst(http, rate_limit, headers=tier_headers, deadline_s=deadline)
+        terminal_progress(pytestconfig)(f"prodready rate limit: {ratelimit.figure(result)}")
+        return result
+
+    try:
+        measured = gather_once(f"ratelimit:{rate_limit.name}", measure)
+    except httpx.RequestError as exc:
+        pytest.fail(f"rate-limit burst {rate_limit.name!r}: {describe_error(exc)}", pytrace=False)
+    record_figure("ratelimit", ratelimit.figure(measured))
+    return measured
 
 
 def test_rate_limit_is_enforced(
@@ -67,18 +92,21 @@ def test_rate_limit_is_enforced(
 def test_rate_limit_resets_after_retry_after(
     measured_burst: ratelimit.Burst,
     http: httpx.Client,
+    tier_headers: dict[str, str],
     assert_no_findings: Callable[[Iterable[Finding]], None],
 ) -> None:
     first = measured_burst.first_429
     if first is None:
         pytest.skip("no 429 was seen, so there is no reset to wait for")
     spec = measured_burst.spec
-    wait = ratelimit.retry_after_s(first.headers.get("retry-after"))
-    wait = min(wait if wait is not None else spec.window_s, spec.window_s + 5)
+    resets = [q.reset_s for q in first.quotas() if q.reset_s is not None]
+    wait = first.retry_after()
+    wait = wait if wait is not None else max(resets, default=spec.window_s)
+    wait = min(wait, spec.window_s + 5)
     if wait > MAX_RESET_WAIT_S:
         pytest.skip(f"Retry-After {wait:.0f} s exceeds the {MAX_RESET_WAIT_S:.0f} s budget")
     time.sleep(wait + 0.5)
     body = dict(spec.json) if spec.json is not None else None
-    response = http.request(spec.method, spec.path, json=body)
+    response = http.request(spec.method, spec.path, json=body, headers=tier_headers)
     after = ratelimit.Sample(len(measured_burst.samples) + 1, response.status_code, 0.0)
     assert_no_findings(ratelimit.evaluate_reset(measured_burst, wait, after))

@@ -3,6 +3,9 @@ the safety rules on protected environments."""
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -41,7 +44,6 @@ def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
         "not slow",
         "-p",
         "no:cacheprovider",
-        "-rP",
         *args,
     )
 
@@ -55,9 +57,15 @@ def test_demo_limiter_passes_and_states_the_figure(pytester: pytest.Pytester) ->
         pytester,
         '[envs.d]\nembedded = "demo"\n' + LOGIN.format(env="d", path="/api/auth/login", extra=""),
     )
-    result = run(pytester, "d")
+    summary = pytester.path / "summary.json"
+    result = run(pytester, "d", f"--prodready-json={summary}")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["login: declared 5/60s, first 429 at request 6, Retry-After 6? s"])
+    # On a passing run, without -rP: the figure is in the terminal and in the JSON summary.
+    figure = "login: declared 5/60s, first 429 at request 6, Retry-After 6? s"
+    result.stdout.fnmatch_lines([f"prodready rate limit: {figure}"])
+    assert "PASSES" not in result.stdout.str()
+    (figures,) = json.loads(summary.read_text())["figures"].values()
+    assert fnmatch.fnmatch(figures["ratelimit"], figure), figures
 
 
 def test_demo_broken_limiter_is_not_enforced(pytester: pytest.Pytester) -> None:
@@ -223,7 +231,6 @@ window_s = 2
             "enforced or short",
             "-p",
             "no:cacheprovider",
-            "-rP",
         )
     result.assert_outcomes(passed=4)
     out = result.stdout.str()
@@ -231,3 +238,50 @@ window_s = 2
     assert "premium: declared 6/60s, first 429 at request 7" in out
     assert "short: declared 2/2s, first 429 at request 3, Retry-After 2 s" in out
     assert PREMIUM not in out
+
+
+def ietf_app(quota: int) -> Starlette:
+    """5 a minute, told in draft-ietf-httpapi-ratelimit-headers-08+ structured fields that
+    advertise ``quota``; a 429 says when to retry as an HTTP-date, 54 s ahead."""
+    from email.utils import formatdate
+
+    from limits import RateLimitItemPerMinute
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter, item = MovingWindowRateLimiter(MemoryStorage()), RateLimitItemPerMinute(5)
+
+    async def login(request: Request) -> JSONResponse:
+        allowed = limiter.hit(item, "login")
+        _, remaining = limiter.get_window_stats(item, "login")
+        headers = {
+            "RateLimit-Policy": f'"default";q={quota};w=60',
+            "RateLimit": f'"default";r={remaining};t=54',
+        }
+        if not allowed:
+            headers["Retry-After"] = formatdate(time.time() + 54, usegmt=True)
+            return JSONResponse({"detail": "slow down"}, 429, headers=headers)
+        return JSONResponse({"detail": "bad credentials"}, 401, headers=headers)
+
+    return Starlette(routes=[Route("/api/auth/login", login, methods=["POST"])])
+
+
+@pytest.mark.parametrize(("quota", "outcome"), [(5, "passed"), (10, "failed")])
+def test_ietf_structured_fields_and_an_http_date_retry_after(
+    pytester: pytest.Pytester, quota: int, outcome: str
+) -> None:
+    with serve(ietf_app(quota)) as server:
+        config(
+            pytester,
+            f'[envs.i]\nbase_url = "{server.url}"\n'
+            + LOGIN.format(env="i", path="/api/auth/login", extra=""),
+        )
+        result = run(pytester, "i")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines(
+        ["prodready rate limit: login: declared 5/60s, first 429 at request 6, Retry-After 5? s"]
+    )
+    out = result.stdout.str()
+    assert "ratelimit.no-retry-after" not in out
+    if outcome == "failed":
+        assert "request 1 advertises 10/60s (RateLimit-Policy 'default')" in out

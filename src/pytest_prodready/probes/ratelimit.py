@@ -13,13 +13,17 @@ from pytest_prodready.config import RateLimitSpec
 
 __all__ = ["burst"]
 
+# Date too: a Retry-After HTTP-date or an epoch X-RateLimit-Reset counts from the response's
+# clock, not from ours when the check runs.
+KEPT_HEADERS = (*LIMIT_HEADERS, "date")
+
 
 def _send(
     client: httpx.Client, spec: RateLimitSpec, headers: dict[str, str], index: int, start: float
 ) -> Sample:
     body = dict(spec.json) if spec.json is not None else None
     response = client.request(spec.method, spec.path, json=body, headers=headers)
-    kept = {k: v for k in LIMIT_HEADERS if (v := response.headers.get(k)) is not None}
+    kept = {k: v for k in KEPT_HEADERS if (v := response.headers.get(k)) is not None}
     return Sample(index, response.status_code, time.perf_counter() - start, kept)
 
 
