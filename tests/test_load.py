@@ -479,3 +479,27 @@ def test_ctrl_c_stops_master_and_workers(pytester: pytest.Pytester, server: Thre
     assert not [p for p in children if alive(p)]
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "the master's port is still open"
+
+
+def test_locust_and_gevent_never_enter_the_pytest_process(pytester: pytest.Pytester) -> None:
+    """gevent's monkey-patching, applied late inside pytest, breaks ssl and hangs browsers:
+    the plugin and the load suite must leave locust to the child process."""
+    pytester.makepyfile(
+        checkimports="""
+        import sys
+
+        def pytest_sessionfinish(session):
+            late = sorted(m for m in ("locust", "gevent") if m in sys.modules)
+            print(f"\\nIMPORTED-IN-PYTEST: {late}")
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        SUITE,
+        "-p",
+        "checkimports",
+        "--target-env=demo",
+        f"--prodready-config={ROOT / 'prodready.toml'}",
+        "-s",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["IMPORTED-IN-PYTEST: []"])

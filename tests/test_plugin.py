@@ -373,3 +373,25 @@ def test_plugin_options_do_not_collide(pytester: pytest.Pytester) -> None:
     for option in ("--base-url=url", "--browser", "--host", "--target-env=NAME"):
         result.stdout.fnmatch_lines([f"*{option}*"])
     assert result.stdout.str().count("--base-url=") == 1
+
+
+def test_expected_version_from_the_environment_variable_and_the_option_wins(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    args = [
+        str(root / "suites" / "test_release.py"),
+        "--target-env=demo",
+        f"--prodready-config={root / 'prodready.toml'}",
+        "-p",
+        "no:cacheprovider",
+    ]
+    monkeypatch.setenv("PRODREADY_EXPECT_VERSION", "7.7.7")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*release.mismatch*expected '7.7.7', deployed '1.4.2'*"])
+    monkeypatch.setenv("PRODREADY_EXPECT_VERSION", "1.4.2")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    result = pytester.runpytest(*args, "--expect-version", "8.8.8")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*expected '8.8.8', deployed '1.4.2'*"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -203,10 +204,8 @@ class Table:
         """A required date: a TOML date (``2027-01-31``) or the same as an ISO string."""
         value = self._get(key)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):  # not a date: refused just below
                 value = date.fromisoformat(value.strip())
-            except ValueError:
-                pass
         if not isinstance(value, date) or isinstance(value, datetime):
             raise self.error(
                 key,
