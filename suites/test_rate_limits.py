@@ -18,7 +18,6 @@ from pytest_prodready.checks import ratelimit
 from pytest_prodready.config import Environment, RateLimitSpec
 from pytest_prodready.findings import Finding
 from pytest_prodready.http import describe_error
-from pytest_prodready.load import terminal_progress
 from pytest_prodready.probes.ratelimit import burst
 from pytest_prodready.secrets import Secret
 
@@ -58,21 +57,18 @@ def measured_burst(
     http: httpx.Client,
     tier_headers: dict[str, str],
     gather_once: GatherOnce,
-    pytestconfig: pytest.Config,
     record_figure: Callable[[str, object], None],
 ) -> ratelimit.Burst:
     """The policy's burst, sent once per session and shared by the tests below.
 
     Its figure goes to the JSON summary (``figures``) of every test using it, and to the
-    terminal once, as it is measured, so a passing run shows it without ``-rP``.
+    terminal's prodready summary, so a passing run shows it without ``-rP``.
     """
     rate_limit = safe_rate_limit
     deadline = min(MAX_RESET_WAIT_S, rate_limit.cap * target.timeout_s)
 
     def measure() -> ratelimit.Burst:
-        result = burst(http, rate_limit, headers=tier_headers, deadline_s=deadline)
-        terminal_progress(pytestconfig)(f"prodready rate limit: {ratelimit.figure(result)}")
-        return result
+        return burst(http, rate_limit, headers=tier_headers, deadline_s=deadline)
 
     try:
         measured = gather_once(f"ratelimit:{rate_limit.name}", measure)

@@ -62,7 +62,7 @@ def test_demo_limiter_passes_and_states_the_figure(pytester: pytest.Pytester) ->
     result.assert_outcomes(passed=1)
     # On a passing run, without -rP: the figure is in the terminal and in the JSON summary.
     figure = "login: declared 5/60s, first 429 at request 6, Retry-After 6? s"
-    result.stdout.fnmatch_lines([f"prodready rate limit: {figure}"])
+    result.stdout.fnmatch_lines([f"rate limit: {figure}"])
     assert "PASSES" not in result.stdout.str()
     (figures,) = json.loads(summary.read_text())["figures"].values()
     assert fnmatch.fnmatch(figures["ratelimit"], figure), figures
@@ -279,7 +279,7 @@ def test_ietf_structured_fields_and_an_http_date_retry_after(
         result = run(pytester, "i")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines(
-        ["prodready rate limit: login: declared 5/60s, first 429 at request 6, Retry-After 5? s"]
+        ["rate limit: login: declared 5/60s, first 429 at request 6, Retry-After 5? s"]
     )
     out = result.stdout.str()
     assert "ratelimit.no-retry-after" not in out

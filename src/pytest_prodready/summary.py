@@ -293,6 +293,9 @@ class Collector:
             f"{len(below)} below --fail-on; {len(self.accepted)} accepted; "
             f"{self.safety_skips} skipped by the safety gate"
         )
+        # Measured figures a passing run must still show (they come back from xdist workers).
+        for figure in sorted({f["ratelimit"] for f in self.figures.values() if "ratelimit" in f}):
+            terminalreporter.line(f"rate limit: {figure}")
         reports = self.reports()
         for path in reports:
             terminalreporter.line(f"report written: {path}")
