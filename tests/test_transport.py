@@ -191,3 +191,22 @@ def test_a_failed_fetch_is_remembered_not_retried(raw_server: Callable[[Handler]
             with pytest.raises(httpx.RemoteProtocolError):
                 fetch("/api/health")
     assert len(served) == 1
+
+
+def test_only_boundable_encodings_are_asked_for_and_others_refused(
+    raw_server: Callable[[Handler], str],
+) -> None:
+    asked: list[bytes] = []
+
+    def brotli_anyway(conn: socket.socket) -> None:
+        asked.append(b"")
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\n\x8b\x01\x80\x03"
+        )
+
+    url = raw_server(brotli_anyway)
+    with client(url) as c:
+        assert c.headers["accept-encoding"] == "gzip, deflate"
+        with pytest.raises(httpx.DecodingError, match="Content-Encoding br, which was not asked"):
+            c.get("/")
+    assert asked

@@ -19,7 +19,7 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["TargetTransport", "read_capped"]
+__all__ = ["ACCEPT_ENCODING", "TargetTransport", "read_capped"]
 
 _budget = threading.local()  # requests run in the caller's thread: one deadline per thread
 
@@ -121,6 +121,8 @@ class TargetTransport(httpx.HTTPTransport):
 
 
 TRUNCATED = "prodready_truncated"
+# The encodings whose decompression read_capped bounds; every request asks for these only.
+ACCEPT_ENCODING = "gzip, deflate"
 HEADERS_AT = "prodready_headers_at"
 
 
@@ -156,10 +158,17 @@ def _decoded(response: httpx.Response, max_bytes: int) -> Iterator[bytes]:
         wbits = zlib.MAX_WBITS | 16
     elif encoding == "deflate":
         wbits = zlib.MAX_WBITS
-    else:
-        # identity, or an encoding httpx decodes itself (br and zstd, when installed)
+    elif encoding in ("", "identity"):
         yield from response.iter_bytes()
         return
+    else:
+        # We ask for gzip and deflate only (ACCEPT_ENCODING): their inflation we can bound;
+        # br and zstd decoders inflate a whole chunk at once, and "compress" is obsolete.
+        raise httpx.DecodingError(
+            f"the server sent Content-Encoding {encoding}, which was not asked for "
+            f"(Accept-Encoding: {ACCEPT_ENCODING})",
+            request=response.request,
+        )
     inflater = zlib.decompressobj(wbits)
     produced = False
     step = max(max_bytes // 4, 64 * 1024)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from pytest_prodready import __version__
-from pytest_prodready._transport import HEADERS_AT, TargetTransport, read_capped
+from pytest_prodready._transport import ACCEPT_ENCODING, HEADERS_AT, TargetTransport, read_capped
 from pytest_prodready.config import Environment
 
 __all__ = [
@@ -62,7 +62,7 @@ def make_client(
         base_url=env.base_url or "",
         timeout=httpx.Timeout(budget),
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         transport=TargetTransport(
             verify=context, budget_s=budget, retries=retries, backoff_s=BACKOFF_S
