@@ -1,4 +1,5 @@
-"""Critical user flows in a real browser, driven by ``[envs.X.flows.login]``.
+"""Critical user flows in a real browser, driven by ``[envs.X.flows.login]`` (an anonymous
+visit to each of ``protected_pages`` needs no login).
 
 Flows that create data must be marked ``destructive`` (the safety gate skips them on protected
 environments); the ones here only sign in and out.
@@ -45,15 +46,12 @@ def test_cookies_set_by_login(
 
 
 def test_protected_page_redirects_anonymous_browser(
-    protected_page: str,
-    page: Page,
-    target: Environment,
-    login_flow: LoginFlow,
-    assert_no_findings: AssertNoFindings,
+    protected_page: str, page: Page, target: Environment, assert_no_findings: AssertNoFindings
 ) -> None:
+    # No login needed: judged against the environment's login_path, as the HTTP check does.
     page.set_default_timeout(target.timeout_s * 1000)
     assert target.base_url is not None
-    assert_no_findings(anonymous_visit(page, protected_page, target.base_url, login_flow.path))
+    assert_no_findings(anonymous_visit(page, protected_page, target.base_url, target.login_path))
 
 
 def test_protected_page_works_when_logged_in(

@@ -11,6 +11,7 @@ import argparse
 import fcntl
 import os
 import re
+import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ from pytest_prodready.browser_facts import (
     Violation,
     VitalsSample,
 )
-from pytest_prodready.browser_flows import cookie_findings
+from pytest_prodready.browser_flows import cookie_findings, judge_anonymous
 from pytest_prodready.browser_launch import (
     Chromium,
     chromium_switches,
@@ -45,6 +46,7 @@ from pytest_prodready.browser_login import LoginOutcome
 from pytest_prodready.browser_vitals import vitals
 from pytest_prodready.demo import DemoServer
 from pytest_prodready.findings import Finding
+from pytest_prodready.fixtures import NO_TARGET
 from pytest_prodready.profiles import Vitals
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,13 +70,30 @@ def executable(path: Path) -> Path:
     return path
 
 
-def test_configured_chromium_wins_over_env_and_autodetect(tmp_path: Path) -> None:
+def test_env_chromium_wins_over_config_and_autodetect(tmp_path: Path) -> None:
+    # Option > environment variable > config file > default, as for every other setting.
     configured, from_env = executable(tmp_path / "a"), executable(tmp_path / "b")
     env = {"PRODREADY_CHROMIUM": str(from_env)}
     found = find_chromium(configured, "prodready.toml", env, which=lambda _: None)
-    assert found == Chromium(configured, "[browser] executable in prodready.toml")
-    found = find_chromium(None, "prodready.toml", env, which=lambda _: None)
-    assert found == Chromium(from_env, "PRODREADY_CHROMIUM environment variable")
+    assert found == Chromium(
+        from_env,
+        "PRODREADY_CHROMIUM environment variable",
+        overrides="[browser] executable in prodready.toml",
+    )
+    assert found.describe() == (
+        f"{from_env} (from PRODREADY_CHROMIUM environment variable, "
+        "over [browser] executable in prodready.toml)"
+    )
+    found = find_chromium(configured, "prodready.toml", {}, which=lambda _: None)
+    assert found.describe() == f"{configured} (from [browser] executable in prodready.toml)"
+    # A bad value in the variable is reported: the config file does not stand in for it.
+    bad = find_chromium(
+        configured, "p.toml", {"PRODREADY_CHROMIUM": str(tmp_path / "nope")}, which=lambda _: None
+    )
+    assert not bad.found
+    assert bad.describe() == (
+        "none usable (PRODREADY_CHROMIUM environment variable does not name an executable file)"
+    )
 
 
 def test_explicit_chromium_that_is_missing_is_reported_not_replaced(tmp_path: Path) -> None:
@@ -92,8 +111,10 @@ def test_autodetect_finds_one_on_path_and_can_be_turned_off(tmp_path: Path) -> N
     on_path = {"google-chrome": str(chrome)}
     found = find_chromium(None, "p.toml", {}, which=on_path.get)
     assert found.path in (chrome, Path("/usr/bin/chromium"))  # Debian's comes first
+    assert found.describe() == f"{found.path} (auto-detected)"
     off = find_chromium(None, "p.toml", {"PRODREADY_CHROMIUM_AUTODETECT": "0"}, which=on_path.get)
     assert not off.found
+    assert off.describe() == "none found"
     assert "PRODREADY_CHROMIUM_AUTODETECT=0 turns auto-detection off" in str(off.problem)
     with pytest.raises(pytest.UsageError, match="PRODREADY_CHROMIUM_AUTODETECT='maybe'"):
         find_chromium(None, "p.toml", {"PRODREADY_CHROMIUM_AUTODETECT": "maybe"})
@@ -193,7 +214,8 @@ def test_recordings_of_a_test_that_typed_a_secret_are_deleted_and_noted(tmp_path
     note = withhold_recordings(report, tmp_path, "the log_in fixture typed the login's password")
     assert note == (
         "prodready: trace and video of this test not kept: the log_in fixture typed the login's "
-        "password; traces and videos hold what was typed, the page's DOM and request bodies"
+        "password; traces and videos hold what was typed, the page's DOM, and requests with "
+        "their cookies and bodies"
     )
     assert sorted(p.name for p in folder.iterdir()) == ["test-failed-1.png"]
     assert report.user_properties == [
@@ -371,6 +393,35 @@ def test_login_cookies_are_checked_with_their_values_masked() -> None:
         "cookie.session-no-httponly",
         "cookie.session-no-secure",
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "landed", "login_path", "redirected"),
+    [
+        (200, "/login?next=%2Fdashboard", "/login", True),
+        (200, "/auth/", "/auth", True),
+        (200, "/auth/signin", "/auth", True),  # the HTTP check's rule: login or signin
+        (200, "/sso/login-start", "/auth", True),
+        (401, "/dashboard", "/login", True),
+        (403, "/dashboard", "/login", True),
+        (200, "/dashboard", "/login", False),
+        (200, "/", "/login", False),
+        (404, "/auth", "/login", False),
+        (None, "/dashboard", "/login", False),
+    ],
+)
+def test_anonymous_browser_must_reach_a_login_page_or_be_refused(
+    status: int | None, landed: str, login_path: str, redirected: bool
+) -> None:
+    found = judge_anonymous("/dashboard", status, ORIGIN + landed, login_path, ORIGIN)
+    assert ids(found) == ([] if redirected else ["flow.protected-not-redirected"])
+    if found:
+        assert found[0].evidence == (
+            f"an anonymous browser asking for /dashboard got HTTP {status} at "
+            f"{landed.partition('?')[0]}, not the login page {login_path} (nor another login "
+            "or signin path, nor HTTP 401/403)"
+        )
+        assert found[0].url == f"{ORIGIN}/dashboard"
 
 
 # -- the suites in a real Chromium ----------------------------------------------------------
@@ -600,9 +651,79 @@ def test_without_chromium_every_browser_test_skips_with_one_line(
         f"prodready: no Chromium for the browser tests: PRODREADY_CHROMIUM environment variable "
         f"points at {pytester.path / 'no-such-chromium'}, which is not an executable file. "
         "Install one (Debian/Ubuntu: apt-get install chromium; elsewhere, where downloads work: "
-        "python -m playwright install chromium), or point [browser] executable in prodready.toml "
-        "or PRODREADY_CHROMIUM at a Chrome/Chromium binary."
+        "python -m playwright install chromium), or point PRODREADY_CHROMIUM or [browser] "
+        "executable in prodready.toml at a Chrome/Chromium binary."
     }
+
+
+def test_without_a_target_env_every_browser_test_says_so(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the `target` fixture says it for the other suites: not "got empty parameter set for
+    # (page_spec)", nor Playwright's "install" box from a browser launched with no target.
+    for var in ("PRODREADY_TARGET_ENV", "PRODREADY_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    for suite in SUITES:
+        shutil.copy(suite, pytester.path)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:xdist", "-rs", timeout=120
+    )
+    result.assert_outcomes(errors=10)
+    assert [line for line in result.stdout.lines if line == NO_TARGET] == [NO_TARGET] * 10
+    out = result.stdout.str()
+    assert "empty parameter set" not in out
+    assert "playwright install" not in out
+
+
+def real_chromium() -> Path:
+    found = find_chromium(None, "-", {})
+    if found.path is None:
+        pytest.skip(found.problem or "no system Chromium")
+    return found.path
+
+
+@pytest.mark.usefixtures("one_browser_at_a_time")
+def test_env_chromium_over_config_and_anonymous_redirect_without_a_login_table(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The config names no browser that exists: the variable must win, and the header say so.
+    # The env has protected pages and no [flows.login]: the anonymous visit still runs.
+    chromium = real_chromium()
+    monkeypatch.setenv("PRODREADY_CHROMIUM", str(chromium))
+    config = pytester.path / "prodready.toml"
+    config.write_text(
+        textwrap.dedent(
+            """
+            [browser]
+            executable = "no-such-browser"
+            [envs.shop]
+            embedded = "demo"
+            pages = ["/"]
+            protected_pages = ["/dashboard"]
+            login_path = "/login"
+            [envs.shop.secrets]
+            admin_password = "PRODREADY_DEMO_ADMIN_PASSWORD"
+            api_token = "PRODREADY_DEMO_API_TOKEN"
+            """
+        )
+    )
+    args = ["--target-env=shop", f"--prodready-config={config}", "-p", "no:cacheprovider"]
+    result = pytester.runpytest_subprocess(SUITES[1], *args, "-p", "no:xdist", "-v", timeout=120)
+    result.assert_outcomes(passed=1, skipped=4)
+    result.stdout.fnmatch_lines(
+        [
+            f"prodready browser: chromium {chromium} (from PRODREADY_CHROMIUM environment "
+            "variable, over [browser] executable in prodready.toml)",
+            "*test_flows.py::test_protected_page_redirects_anonymous_browser*PASSED*",
+        ]
+    )
+    # The command line beats both: pytest-playwright launches that channel.
+    channel = pytester.runpytest_subprocess(
+        SUITES[1], *args, "--collect-only", "--browser-channel=chrome", timeout=120
+    )
+    channel.stdout.fnmatch_lines(
+        ["prodready browser: chromium channel chrome (from --browser-channel)"]
+    )
 
 
 TOKEN_LOGIN = '''
@@ -674,7 +795,8 @@ def test_a_test_that_typed_secrets_keeps_screenshots_but_no_trace(
     result.assert_outcomes(failed=1)
     note = (
         "prodready: trace of this test not kept: the log_in fixture typed the login's password; "
-        "traces and videos hold what was typed, the page's DOM and request bodies"
+        "traces and videos hold what was typed, the page's DOM, and requests with their cookies "
+        "and bodies"
     )
     out = result.stdout.str()
     assert "Failed: failing on purpose: its artifacts are kept" in out
@@ -685,3 +807,46 @@ def test_a_test_that_typed_secrets_keeps_screenshots_but_no_trace(
     assert '<property name="prodready_artifacts" value="prodready: trace of this test' in xml
     assert [p.name for p in output.rglob("*") if p.is_file()] == ["test-failed-1.png"]
     assert_no_secret_in(out, result.stderr.str(), report, xml)
+
+
+LOGGED_IN_FAILS = """
+import pytest
+
+
+def test_dashboard(logged_in_page):
+    logged_in_page.goto("/dashboard")
+    pytest.fail("failing on purpose: its artifacts are kept")
+"""
+
+
+@pytest.mark.usefixtures("one_browser_at_a_time", "secrets_in_env")
+def test_a_test_on_the_logged_in_page_keeps_no_trace_of_its_session_cookie(
+    pytester: pytest.Pytester,
+) -> None:
+    # The page carries the session the typed password bought: a credential, like the password.
+    pytester.makepyfile(test_logged_in=LOGGED_IN_FAILS)
+    junit, output = pytester.path / "j.xml", pytester.path / "artifacts"
+    result = pytester.runpytest_subprocess(
+        "test_logged_in.py",
+        "--target-env=demo",
+        f"--prodready-config={ROOT / 'prodready.toml'}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        f"--output={output}",
+        f"--junitxml={junit}",
+        timeout=120,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "prodready browser: artifacts auto (from default): screenshots, traces of failed tests",
+            "*- prodready artifacts (teardown) -*",
+            "prodready: trace of this test not kept: the logged_in_page fixture's page carries "
+            "the session cookie of a login that typed the login's password; traces and videos "
+            "hold what was typed, the page's DOM, and requests with their cookies and bodies",
+        ]
+    )
+    assert [p.name for p in output.rglob("*") if p.is_file()] == ["test-failed-1.png"]
+    assert_no_secret_in(result.stdout.str(), result.stderr.str(), junit.read_text())

@@ -50,7 +50,7 @@ from pytest_prodready.browser_launch import (
     find_chromium,
     leaf_pin,
 )
-from pytest_prodready.fixtures import RUNTIME_KEY, resolved
+from pytest_prodready.fixtures import RUNTIME_KEY, resolved, runtime_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Playwright
@@ -87,16 +87,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     mode, origin = mode_from(config.getoption("prodready_artifacts", default=None))
     policy = policy_for(mode, origin, protected=protected)
     config.stash[ARTIFACTS_KEY] = policy
-    chromium = _chromium(config, runtime)
-    where = f"{chromium.path} ({chromium.origin})" if chromium.found else "none found"
+    chromium = _chromium(config, runtime).describe()
+    # The command line wins: pytest-playwright then launches that channel, not our executable.
+    channel = config.getoption("--browser-channel", default=None)
+    if channel:
+        chromium = f"channel {channel} (from --browser-channel)"
     config.stash[_HEADER_KEY] = [
-        f"prodready browser: chromium {where}",
+        f"prodready browser: chromium {chromium}",
         apply(config.option, policy, protected=protected),
     ]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return config.stash.get(_HEADER_KEY, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    # With no environment selected, a browser test that needs one fails the way the `target`
+    # fixture fails every other test, and before anything else does: before pytest-playwright
+    # launches a browser with nothing to aim it at (Playwright's "install" box), and before a
+    # test parametrized over the environment's pages skips as "got empty parameter set".
+    if item.config.stash.get(RUNTIME_KEY, None) is None:
+        needs = set(getattr(item, "fixturenames", ()))
+        if {"target", "browser"} <= needs:
+            runtime_of(item.config)
+    return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -141,11 +157,12 @@ def browser_type_launch_args(
 ) -> dict[str, Any]:
     """pytest-playwright's launch options, on the system Chromium.
 
-    The executable comes from ``[browser] executable`` in the config file, ``PRODREADY_CHROMIUM``,
-    or an installed Chromium/Chrome (``PRODREADY_CHROMIUM_AUTODETECT=0`` turns that off); with
-    none, every browser test skips with one line saying how to install one. For a target on a
-    private CA (``ca_bundle``, the embedded demo) the leaf certificate, verified against that
-    CA, is pinned with ``--ignore-certificate-errors-spki-list``.
+    The executable comes from ``PRODREADY_CHROMIUM``, else ``[browser] executable`` in the config
+    file, else an installed Chromium/Chrome (``PRODREADY_CHROMIUM_AUTODETECT=0`` turns that off);
+    ``--browser-channel`` overrides them all. With none, every browser test skips with one line
+    saying how to install one. For a target on a private CA (``ca_bundle``, the embedded demo)
+    the leaf certificate, verified against that CA, is pinned with
+    ``--ignore-certificate-errors-spki-list``.
     """
     runtime = pytestconfig.stash.get(RUNTIME_KEY, None)
     if runtime is None or browser_name not in (None, "chromium"):

@@ -5,9 +5,10 @@ included. So they are kept only for failed tests, and never on a protected envir
 ``--prodready-artifacts=all`` says so. pytest-playwright records them; this module decides its
 ``--screenshot``, ``--tracing`` and ``--video`` settings before any test runs.
 
-A test that typed a secret into one of its pages (the ``log_in`` fixture does) keeps no trace
-or video even then: :func:`withhold_recordings` deletes what pytest-playwright kept for it and
-leaves a one-line note in its place. Screenshots stay: the login empties and masks the fields
+A test that typed a secret into one of its pages (the ``log_in`` fixture does), or whose page
+carries a session that a typed secret bought (``logged_in_page``), keeps no trace or video even
+then: :func:`withhold_recordings` deletes what pytest-playwright kept for it and leaves a
+one-line note in its place. Screenshots stay: the login empties and masks the fields
 it filled.
 """
 
@@ -43,7 +44,8 @@ MODES = {
     "none": "no screenshots, traces or videos",
 }
 _ON_FAILURE = "retain-on-failure"
-# Set on a test item once a secret was typed into one of its pages: where, in a few words.
+# Set on a test item once a secret was typed into one of its pages, or its page was given the
+# session a typed secret bought: why, in a few words.
 SECRET_TYPED_KEY = pytest.StashKey[str]()
 # How pytest-playwright lists the traces and videos it kept: user properties of the teardown
 # report (paths relative to the invocation directory), and pytest-html extras by these names.
@@ -153,7 +155,7 @@ def withhold_recordings(report: pytest.TestReport, root: Path, typed: str) -> st
     what = " and ".join(kind for kind in _RECORDINGS.values() if kind in kinds)
     note = (
         f"prodready: {what} of this test not kept: {typed}; traces and videos hold what was "
-        f"typed, the page's DOM and request bodies{''.join(problems)}"
+        f"typed, the page's DOM, and requests with their cookies and bodies{''.join(problems)}"
     )
     report.user_properties = [*properties, ("prodready_artifacts", note)]
     report.sections.append(("prodready artifacts (teardown)", note))

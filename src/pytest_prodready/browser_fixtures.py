@@ -205,16 +205,23 @@ def browser_login(request: pytest.FixtureRequest, _prodready_login: LoginOutcome
 
 @pytest.fixture
 def logged_in_page(
+    request: pytest.FixtureRequest,
     pytestconfig: pytest.Config,
     _prodready_login: LoginOutcome,
     new_context: Callable[..., BrowserContext],
 ) -> Page:
     """A page in a fresh context that carries the session's login (``[envs.X.flows.login]``,
-    logged in once per session). A login that fails fails the tests that need it."""
+    logged in once per session). A login that fails fails the tests that need it. The test
+    keeps no trace or video: they would hold the session cookie, which the typed password
+    bought."""
     runtime = runtime_of(pytestconfig)
     if not _prodready_login.ok:
         reason = _scrubbed(runtime, _prodready_login.findings())[0].line()
         pytest.fail(f"prodready: no logged-in page, the login failed: {reason}", pytrace=False)
+    request.node.stash[SECRET_TYPED_KEY] = (
+        "the logged_in_page fixture's page carries the session cookie of a login that typed "
+        "the login's password"
+    )
     context = new_context(storage_state=_prodready_login.storage_state)
     page = context.new_page()
     page.set_default_timeout(resolved(runtime).timeout_s * 1000)

@@ -24,6 +24,8 @@ __all__ = [
     "LOGIN_FAILED",
     "anonymous_visit",
     "cookie_findings",
+    "is_login_page",
+    "judge_anonymous",
     "lands_on",
     "log_out",
     "logged_in_visit",
@@ -146,20 +148,35 @@ def _loaded(page: Page) -> bool:
         return False  # mid-navigation
 
 
+def is_login_page(url: str, login_path: str) -> bool:
+    """Whether ``url`` is a login page: the environment's ``login_path``, or any path that says
+    login or signin (the rule of the HTTP check, ``checks.pages.evaluate_protected``)."""
+    path = urlsplit(url).path
+    return path.rstrip("/") == login_path.rstrip("/") or "login" in path or "signin" in path
+
+
+def judge_anonymous(
+    path: str, status: int | None, landed: str, login_path: str, base_url: str
+) -> list[Finding]:
+    """An anonymous browser asked for ``path`` and ended at ``landed`` (the last response's
+    ``status``): it must be refused (401/403) or be on a login page (:func:`is_login_page`)."""
+    if status in (401, 403) or is_login_page(landed, login_path):
+        return []
+    where = urlsplit(landed).path or "/"
+    return [
+        PROTECTED_NOT_REDIRECTED(
+            f"an anonymous browser asking for {path} got HTTP {status} at {where}, not the "
+            f"login page {login_path} (nor another login or signin path, nor HTTP 401/403)",
+            url=urljoin(base_url, path),
+        )
+    ]
+
+
 def anonymous_visit(page: Page, path: str, base_url: str, login_path: str) -> list[Finding]:
     """A fresh browser asks for ``path``: it must land on the login page (or get 401/403)."""
     response = page.goto(urljoin(base_url, path))
     status = response.status if response is not None else None
-    if status in (401, 403) or lands_on(page.url, login_path, base_url):
-        return []
-    where = urlsplit(page.url).path or "/"
-    return [
-        PROTECTED_NOT_REDIRECTED(
-            f"an anonymous browser asking for {path} got HTTP {status} at {where}, not the "
-            f"login page {login_path}",
-            url=urljoin(base_url, path),
-        )
-    ]
+    return judge_anonymous(path, status, page.url, login_path, base_url)
 
 
 def logged_in_visit(

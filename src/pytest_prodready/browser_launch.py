@@ -57,23 +57,38 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _TRUE = frozenset({"", "1", "true", "yes", "on"})
 INSTALL_HINT = (
     "Install one (Debian/Ubuntu: apt-get install chromium; elsewhere, where downloads work: "
-    "python -m playwright install chromium), or point [browser] executable in prodready.toml "
-    f"or {CHROMIUM_VAR} at a Chrome/Chromium binary."
+    f"python -m playwright install chromium), or point {CHROMIUM_VAR} or [browser] executable "
+    "in prodready.toml at a Chrome/Chromium binary."
 )
 
 
 @dataclass(frozen=True)
 class Chromium:
     """The browser to launch (``path`` None: use Playwright's own), where the choice came from,
-    and, when there is none, the one line that says why and how to get one."""
+    a lower-precedence source that was set too and lost (``overrides``), and, when there is
+    none, the one line that says why and how to get one."""
 
     path: Path | None
     origin: str
     problem: str | None = None
+    overrides: str | None = None
 
     @property
     def found(self) -> bool:
         return self.problem is None
+
+    def describe(self) -> str:
+        """The report header's words for it: the executable and where it came from."""
+        if not self.found:
+            if self.origin == "nowhere":
+                return "none found"
+            return f"none usable ({self.origin} does not name an executable file)"
+        if self.path is None:
+            return self.origin  # Playwright's own Chromium (its path)
+        if self.origin == "auto-detected":
+            return f"{self.path} (auto-detected)"
+        over = f", over {self.overrides}" if self.overrides else ""
+        return f"{self.path} (from {self.origin}{over})"
 
 
 def autodetect_enabled(environ: Mapping[str, str]) -> bool:
@@ -102,21 +117,23 @@ def find_chromium(
     which: Callable[[str], str | None] = shutil.which,
     bundled: Callable[[], Path | None] = lambda: None,
 ) -> Chromium:
-    """The Chromium to launch, by precedence: ``[browser] executable`` in the config file,
-    ``PRODREADY_CHROMIUM``, then (unless ``PRODREADY_CHROMIUM_AUTODETECT=0``) an installed
-    Chromium or Chrome, then Playwright's own download if present.
+    """The Chromium to launch, by precedence: ``PRODREADY_CHROMIUM``, then ``[browser]
+    executable`` in the config file, then (unless ``PRODREADY_CHROMIUM_AUTODETECT=0``) an
+    installed Chromium or Chrome, then Playwright's own download if present. (The command
+    line comes first: pytest-playwright's ``--browser-channel`` replaces all of these.)
 
     An explicit choice that does not exist is reported, never replaced by another browser: a
     run must not silently test with something other than what was asked for.
     """
-    explicit = [(configured, f"[browser] executable in {config_source}")]
+    explicit: list[tuple[Path, str]] = []
     if environ.get(CHROMIUM_VAR):
         explicit.append((Path(environ[CHROMIUM_VAR]), f"{CHROMIUM_VAR} environment variable"))
-    for path, origin in explicit:
-        if path is None:
-            continue
+    if configured is not None:
+        explicit.append((configured, f"[browser] executable in {config_source}"))
+    if explicit:
+        (path, origin), lost = explicit[0], [o for _, o in explicit[1:]]
         if _usable(path):
-            return Chromium(path, origin)
+            return Chromium(path, origin, overrides=lost[0] if lost else None)
         return Chromium(
             None,
             origin,
