@@ -395,3 +395,24 @@ def test_expected_version_from_the_environment_variable_and_the_option_wins(
     result = pytester.runpytest(*args, "--expect-version", "8.8.8")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*expected '8.8.8', deployed '1.4.2'*"])
+
+
+def test_suites_without_an_environment_say_so_not_empty_parameter_set(
+    pytester: pytest.Pytester,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    (pytester.path / "only.toml").write_text('[envs.x]\nbase_url = "https://x.test"\n')
+    result = pytester.runpytest(
+        str(root / "suites" / "test_pages.py"),
+        str(root / "suites" / "test_headers.py"),
+        "--prodready-config=only.toml",
+        "-p",
+        "no:cacheprovider",
+    )
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "empty parameter set" not in out
+    errors = [line for line in out.splitlines() if line.startswith("ERROR ")]
+    assert errors
+    # One failure section per test, each with the line (summary lines may be cut short).
+    assert out.count("prodready: no target environment is selected") >= len(errors)

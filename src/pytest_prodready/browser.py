@@ -50,7 +50,7 @@ from pytest_prodready.browser_launch import (
     find_chromium,
     leaf_pin,
 )
-from pytest_prodready.fixtures import RUNTIME_KEY, resolved, runtime_of
+from pytest_prodready.fixtures import RUNTIME_KEY, resolved
 
 if TYPE_CHECKING:
     from playwright.sync_api import Playwright
@@ -100,19 +100,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return config.stash.get(_HEADER_KEY, None)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    # With no environment selected, a browser test that needs one fails the way the `target`
-    # fixture fails every other test, and before anything else does: before pytest-playwright
-    # launches a browser with nothing to aim it at (Playwright's "install" box), and before a
-    # test parametrized over the environment's pages skips as "got empty parameter set".
-    if item.config.stash.get(RUNTIME_KEY, None) is None:
-        needs = set(getattr(item, "fixturenames", ()))
-        if {"target", "browser"} <= needs:
-            runtime_of(item.config)
-    return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -163,9 +163,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     runtime = item.config.stash.get(RUNTIME_KEY, None)
-    if runtime is None or runtime.declared.protected:
+    if runtime is None:
+        # A test that needs an environment fails the way the `target` fixture fails, and
+        # first: before one parametrized over the environment's pages skips as "got empty
+        # parameter set", or pytest-playwright launches a browser with nothing to aim it at.
+        if "target" in getattr(item, "fixturenames", ()):
+            fixtures.runtime_of(item.config)
+        return
+    if runtime.declared.protected:
         return
     if any(item.get_closest_marker(m) for m in GATED_MARKERS):
         protected = runtime.protected_redirect_target()
