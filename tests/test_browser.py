@@ -850,3 +850,23 @@ def test_a_test_on_the_logged_in_page_keeps_no_trace_of_its_session_cookie(
     )
     assert [p.name for p in output.rglob("*") if p.is_file()] == ["test-failed-1.png"]
     assert_no_secret_in(result.stdout.str(), result.stderr.str(), junit.read_text())
+
+
+@pytest.mark.parametrize(
+    ("configured", "markexpr", "expected"),
+    [
+        (None, "smoke", 1),
+        (None, "smoke and not slow", 1),
+        (None, "", 3),
+        (None, "flows", 3),
+        (None, "smokescreen", 3),
+        (5, "smoke", 5),
+        (1, "", 1),
+    ],
+)
+def test_vitals_runs_follow_the_selection_unless_configured(
+    configured: int | None, markexpr: str, expected: int
+) -> None:
+    from pytest_prodready.browser_vitals import runs_for
+
+    assert runs_for(configured, markexpr) == expected

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pytest_prodready.browser_artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
+from pytest_prodready.browser_vitals import runs_for
 from pytest_prodready.findings import Finding
 from pytest_prodready.fixtures import resolved, runtime_of
 from pytest_prodready.profiles import LoginFlow
@@ -103,7 +104,7 @@ def browser_visit(
                 browser_context_args,
                 url,
                 _origin(target.base_url or ""),
-                runs=target.vitals.runs,
+                runs=runs_for(target.vitals.runs, pytestconfig.option.markexpr),
                 timeout_s=target.timeout_s,
                 screenshot=screenshots,
             ),

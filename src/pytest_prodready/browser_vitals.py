@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -9,7 +10,10 @@ from pytest_prodready.browser_facts import VitalsSample
 from pytest_prodready.findings import Finding, Severity, rule
 from pytest_prodready.profiles import Vitals
 
-__all__ = ["median_vitals", "vitals"]
+__all__ = ["median_vitals", "runs_for", "vitals"]
+
+SMOKE_RUNS = 1
+NIGHTLY_RUNS = 3
 
 VITALS_LCP = rule(
     "vitals.lcp",
@@ -38,6 +42,14 @@ VITALS_TTFB = rule(
     "Profile the server render and its queries, cache what can be cached, check redirects "
     "and the CDN in front.",
 )
+
+
+def runs_for(configured: int | None, markexpr: str) -> int:
+    """Loads per page: as configured, else one for a smoke run (``-m`` naming smoke, after a
+    deploy, where time counts) and the median of three otherwise (nightly, by hand)."""
+    if configured is not None:
+        return configured
+    return SMOKE_RUNS if re.search(r"\bsmoke\b", markexpr or "") else NIGHTLY_RUNS
 
 
 def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:

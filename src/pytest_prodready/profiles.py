@@ -121,7 +121,8 @@ class Vitals:
     cls: float = 0.1
     fcp_ms: float = 1800.0
     ttfb_ms: float = 800.0
-    runs: int = 1
+    # None: by the run's selection (browser_vitals.runs_for): 1 for smoke, 3 otherwise.
+    runs: int | None = None
 
 
 def _secret_name(t: Table, key: str, secrets: Mapping[str, str], *, required: bool) -> str | None:
@@ -303,7 +304,7 @@ def parse_vitals(t: Table) -> Vitals:
         cls=t.number("cls", 0.1, minimum=0, maximum=10),
         fcp_ms=t.number("fcp_ms", 1800.0, minimum=0, maximum=600_000),
         ttfb_ms=t.number("ttfb_ms", 800.0, minimum=0, maximum=600_000),
-        runs=t.integer("runs", 1, minimum=1, maximum=20),
+        runs=t.integer("runs", 1, minimum=1, maximum=20) if "runs" in t.data else None,
     )
     t.finish()
     return vitals
