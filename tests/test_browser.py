@@ -656,6 +656,26 @@ def test_without_chromium_every_browser_test_skips_with_one_line(
     }
 
 
+def test_a_chromium_that_does_not_start_fails_each_test_in_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_browser = pytester.path / "chromium"
+    not_a_browser.write_text("#!/bin/sh\nexit 0\n")
+    not_a_browser.chmod(0o755)
+    monkeypatch.setenv("PRODREADY_CHROMIUM", str(not_a_browser))
+    result = run(pytester, ROOT / "prodready.toml", "demo", "-k", "test_no_console_errors")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) >= 1
+    assert "passed" not in outcomes
+    out = result.stdout.str()
+    assert (
+        out.count(f"prodready browser: Chromium did not start: {not_a_browser}")
+        == outcomes["errors"]
+    )
+    assert "<launching>" not in out  # Playwright's launch log stays out of the report
+    assert "Traceback" not in out
+
+
 def test_without_a_target_env_every_browser_test_says_so(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

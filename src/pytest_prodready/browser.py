@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,11 +53,12 @@ from pytest_prodready.browser_launch import (
 from pytest_prodready.fixtures import RUNTIME_KEY, resolved
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Playwright
+    from playwright.sync_api import Browser, Playwright
 
     from pytest_prodready.runtime import Runtime
 
 __all__ = [
+    "browser",
     "browser_context_args",
     "browser_login",
     "browser_type_launch_args",
@@ -133,6 +134,33 @@ def _chromium(config: pytest.Config, runtime: Runtime) -> Chromium:
             cfg.browser_executable, cfg.path.name, os.environ
         )
     return config.stash[_CHROMIUM_KEY]
+
+
+@pytest.fixture(scope="session")
+def browser(
+    launch_browser: Callable[[], Browser], pytestconfig: pytest.Config
+) -> Generator[Browser, None, None]:
+    """pytest-playwright's ``browser``, but a Chromium that exists and does not start (a
+    broken install, a wrong binary) fails each browser test with one line naming it, not
+    Playwright's launch log of every switch."""
+    try:
+        launched = launch_browser()
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] != "playwright":
+            raise
+        chromium = pytestconfig.stash.get(_CHROMIUM_KEY, None)
+        what = f"{chromium.path} ({chromium.origin})" if chromium and chromium.path else "it"
+        detail = str(exc).strip()
+        first = detail.splitlines()[0] if detail else type(exc).__name__
+        message = (
+            f"prodready browser: Chromium did not start: {what}: {first}. Check that it runs "
+            "(chromium --headless --version), or point PRODREADY_CHROMIUM at one that does."
+        )
+    else:
+        yield launched
+        launched.close()
+        return
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="session")
