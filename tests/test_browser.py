@@ -668,10 +668,9 @@ def test_a_chromium_that_does_not_start_fails_each_test_in_one_line(
     assert outcomes.get("errors", 0) >= 1
     assert "passed" not in outcomes
     out = result.stdout.str()
-    assert (
-        out.count(f"prodready browser: Chromium did not start: {not_a_browser}")
-        == outcomes["errors"]
-    )
+    # At least once per test (on CI, pytest repeats whole messages in the short summary).
+    shown = out.count(f"prodready browser: Chromium did not start: {not_a_browser}")
+    assert shown >= outcomes["errors"]
     assert "<launching>" not in out  # Playwright's launch log stays out of the report
     assert "Traceback" not in out
 
