@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ import pytest
 # package keeps the old module as an attribute: a later run would mix two copies. So
 # schemathesis, its engine and the contract modules are loaded once, out here.
 import schemathesis
-import schemathesis.engine  # noqa: F401
+import schemathesis.engine
+import schemathesis.engine.events  # noqa: F401  # the stateful phase's events are matched too
 
 import pytest_prodready.contracts
 import pytest_prodready.contracts_engine  # noqa: F401
@@ -184,6 +186,60 @@ def test_unreachable_schema_is_one_clear_failure_and_other_suites_still_run(
     assert "Traceback" not in out
 
 
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("openapi", "evidence"),
+    [
+        pytest.param(
+            "http://127.0.0.1:{port}/openapi.json",
+            r"cannot connect on GET http://127\.0\.0\.1:\d+/openapi\.json: .*[Cc]onnection "
+            r"refused.* \(\[envs\.bad\] openapi\); expected 200 with an OpenAPI 3\.x",
+            id="connection-refused",
+        ),
+        pytest.param(
+            "/",
+            r"GET https://127\.0\.0\.1:\d+/ \(\[envs\.bad\] openapi\) answered 200 OK "
+            r"\(text/html; charset=utf-8\), but it is not an OpenAPI document: the body is an "
+            r"HTML or XML page, not JSON or YAML \(a docs page instead of the document it "
+            r"shows\?\): '<!DOCTYPE html>.*'; expected 200 with an OpenAPI 3\.x",
+            id="html-page",
+        ),
+    ],
+)
+def test_a_schema_that_cannot_load_is_one_line_and_other_suites_pass(
+    pytester: pytest.Pytester, openapi: str, evidence: str
+) -> None:
+    config = env_table("bad", 'embedded = "demo"').replace(
+        "/api/openapi.json", openapi.format(port=closed_port())
+    )
+    (pytester.path / "prodready.toml").write_text(config)
+    result = pytester.runpytest(
+        SUITE,
+        str(ROOT / "suites" / "test_health.py"),
+        "--target-env",
+        "bad",
+        "--prodready-config",
+        str(pytester.path / "prodready.toml"),
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(failed=1, passed=1, skipped=1)
+    out = result.stdout.str()
+    # One finding, one line (on CI, pytest repeats it in the short summary).
+    line = next(line for line in out.splitlines() if "contract.schema-unavailable" in line)
+    assert re.match(
+        r"- \[HIGH\] contract\.schema-unavailable  The OpenAPI document cannot be loaded "
+        r"\(evidence: " + evidence,
+        line,
+    ), line
+    assert "Traceback" not in out
+
+
 def test_missing_secret_fails_naming_the_variable(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo_server: DemoServer
 ) -> None:
@@ -202,6 +258,53 @@ def test_xdist_workers_each_run_their_own_operations(pytester: pytest.Pytester) 
     (pytester.path / "prodready.toml").write_text(env_table("d", 'embedded = "demo"'))
     result = run(pytester, "d", "-n", "2", "-k", "items")
     result.assert_outcomes(passed=4)
+
+
+@pytest.mark.slow
+def test_stateful_workflows_run_on_an_unprotected_env(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = pytester.path / "requests.jsonl"
+    monkeypatch.setenv("PRODREADY_DEMO_LOG", str(log))
+    monkeypatch.setenv(TOKEN_VAR, TOKEN)
+    (pytester.path / "prodready.toml").write_text(
+        env_table("stage", 'embedded = "demo"', "stateful = true")
+    )
+    result = run(pytester, "stage", "-k", "workflows", "-rP")
+    result.assert_outcomes(passed=1)
+    figures = re.findall(
+        r"(\w+ /api/items\S*): (\d+) requests, all checks passed", result.stdout.str()
+    )
+    assert {label for label, _ in figures} >= {"POST /api/items", "DELETE /api/items/{item_id}"}
+    requests = [r for r in read_request_log(log) if r["path"].startswith("/api/items")]
+    assert len(requests) == sum(int(count) for _, count in figures)
+    # Workflows create items and delete them again: writes that reached the demo.
+    statuses = {(r["method"], r["status"]) for r in requests}
+    assert {("POST", 201), ("DELETE", 204)} <= statuses, statuses
+
+
+def sent(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, seed: int) -> list[str]:
+    """The operation requests one run with ``seed`` sent, from a fresh demo's request log."""
+    log = pytester.path / f"requests-{seed}-{secrets.token_hex(4)}.jsonl"
+    monkeypatch.setenv("PRODREADY_DEMO_LOG", str(log))
+    config = env_table("seeded", 'embedded = "demo"', 'include = ["listItems", "getItem"]')
+    (pytester.path / "prodready.toml").write_text(config.replace("seed = 7", f"seed = {seed}"))
+    result = run(pytester, "seeded")
+    result.assert_outcomes(passed=2, skipped=1)
+    return [
+        f"{r['method']} {r['path']}" for r in read_request_log(log) if "/api/items" in r["path"]
+    ]
+
+
+def test_the_same_seed_sends_the_same_requests(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_VAR, TOKEN)
+    first, again, other = (sent(pytester, monkeypatch, seed) for seed in (7, 7, 8))
+    # Item ids come from the seed: the paths show what was generated.
+    assert len({path for path in first if path.startswith("GET /api/items/")}) > 3, first
+    assert again == first
+    assert other != first
 
 
 @dataclass(frozen=True)

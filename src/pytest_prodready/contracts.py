@@ -139,8 +139,13 @@ class ContractSuite:
             scrub=self.runtime.redactor.scrub,
         )
         labels = [operation.label for operation in operations]
-        with transport_guard(read_only=self.protected) as refused:
-            outcomes = execute(schema, labels, reproduction, seed=seed)
+        with transport_guard(
+            read_only=self.protected,
+            budget_s=self.env.contract.request_timeout_s or self.env.timeout_s,
+            max_body_mb=self.env.max_body_mb,
+        ) as transport:
+            outcomes = execute(schema, labels, reproduction, seed=seed, transport=transport)
+        refused = transport.refused
         if refused:
             pytest.fail(
                 f"{READ_ONLY} schemathesis tried to send {len(refused)} request(s) with a "

@@ -9,20 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
 import requests.adapters
+import requests.utils
 
 from pytest_prodready.contracts_config import SAFE_METHODS
 from pytest_prodready.contracts_findings import CheckFailure, OperationOutcome, excerpt
+from pytest_prodready.contracts_transport import (
+    ACCEPT_ENCODING,
+    BudgetExceeded,
+    budgeted,
+    deadline,
+    per_operation_timeout,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     from schemathesis import BaseSchema
+    from schemathesis.engine.events import NonFatalError
     from schemathesis.engine.recorder import ScenarioRecorder
 
-__all__ = ["Reproduction", "UnsafeRequestRefused", "execute", "transport_guard"]
+__all__ = ["Reproduction", "TransportLog", "UnsafeRequestRefused", "execute", "transport_guard"]
 
 # Added by requests or schemathesis to every request: noise in a reproduction.
 _TRANSPORT_HEADERS = frozenset(
@@ -41,9 +51,38 @@ class UnsafeRequestRefused(requests.exceptions.RequestException):
     """A request with a method outside GET/HEAD/OPTIONS was stopped before it was sent."""
 
 
+# schemathesis names each request's test case in this header: the key of its interactions.
+CASE_HEADER = "X-Schemathesis-TestCaseId"
+_MB = 1024 * 1024
+
+
+@dataclass
+class TransportLog:
+    """What the transport guard did: requests it refused, bodies it cut at the cap."""
+
+    budget_s: float
+    max_body_mb: float
+    refused: list[str] = field(default_factory=list)
+    truncated: set[str] = field(default_factory=set)  # test case ids
+
+
+def _accept_encoding(request: requests.PreparedRequest) -> None:
+    # Only codings whose inflation is capped; a header the test case itself sets stays.
+    current = request.headers.get("Accept-Encoding")
+    if current is None or current == requests.utils.DEFAULT_ACCEPT_ENCODING:
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
+
+
 @contextmanager
-def transport_guard(*, read_only: bool) -> Iterator[list[str]]:
-    """Watch every request ``requests`` sends while active; yields the refused ones.
+def transport_guard(
+    *, read_only: bool, budget_s: float, max_body_mb: float
+) -> Iterator[TransportLog]:
+    """Watch every request ``requests`` sends while active; yields what was refused or cut.
+
+    Every request gets a whole-request budget of ``budget_s`` (headers and body: a server
+    dribbling bytes cannot hold it longer, see :mod:`pytest_prodready.contracts_transport`)
+    and its body is read here, up to ``max_body_mb`` after decompression; a request over
+    budget raises :class:`~pytest_prodready.contracts_transport.BudgetExceeded`.
 
     With ``read_only``, a request with a method other than GET/HEAD/OPTIONS raises
     :class:`UnsafeRequestRefused` instead of leaving the process. The read-only
@@ -57,30 +96,53 @@ def transport_guard(*, read_only: bool) -> Iterator[list[str]]:
     sockets open in a long pytest session.
     """
     original = requests.adapters.HTTPAdapter.send
-    refused: list[str] = []
+    log = TransportLog(budget_s, max_body_mb)
+    max_bytes = int(max_body_mb * _MB)
     used: dict[int, requests.adapters.HTTPAdapter] = {}
 
     def send(
         self: requests.adapters.HTTPAdapter,
         request: requests.PreparedRequest,
-        *args: Any,
-        **kwargs: Any,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: dict[str, str] | None = None,
     ) -> requests.Response:
         used[id(self)] = self
         method = (request.method or "GET").upper()
         if read_only and method not in SAFE_METHODS:
-            refused.append(f"{method} {request.url}")
+            log.refused.append(f"{method} {request.url}")
             raise UnsafeRequestRefused(
                 f"prodready refused to send {method} {request.url}: the environment is "
                 "protected, only GET, HEAD and OPTIONS may be sent",
                 request=request,
             )
-        return original(self, request, *args, **kwargs)
+        _accept_encoding(request)
+        with deadline(budget_s):
+            try:
+                response = original(
+                    self,
+                    request,
+                    stream=True,
+                    timeout=per_operation_timeout(timeout, budget_s),
+                    verify=verify,
+                    cert=cert,
+                    proxies=proxies,
+                )
+            except requests.exceptions.ReadTimeout:
+                raise BudgetExceeded(budget_s, request) from None
+            # An event stream may never end: schemathesis reads it up to its own deadline.
+            stream_of_events = "text/event-stream" in response.headers.get("content-type", "")
+            if not stream_of_events and read_capped(response, max_bytes, budget_s):
+                log.truncated.add(str(request.headers.get(CASE_HEADER, "")))
+        return response
 
-    # A class attribute, patched for the duration of one engine run only.
+    # Class attributes, patched for the duration of one engine run only.
     requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
     try:
-        yield refused
+        with budgeted():
+            yield log
     finally:
         requests.adapters.HTTPAdapter.send = original  # type: ignore[method-assign]
         for adapter in used.values():
@@ -109,6 +171,7 @@ def _record_failures(
     outcomes: dict[str, OperationOutcome],
     fallback: OperationOutcome,
     reproduction: Reproduction,
+    transport: TransportLog,
 ) -> None:
     from schemathesis.engine import Status
 
@@ -149,17 +212,32 @@ def _record_failures(
                     body=scrub(excerpt(response.content)) if response is not None else "",
                     curl=scrub(curl),
                     request_id=case_id,
+                    truncated_at_mb=transport.max_body_mb
+                    if case_id in transport.truncated
+                    else None,
                 )
             )
 
 
 def _count_requests(
-    recorder: ScenarioRecorder, outcomes: dict[str, OperationOutcome], fallback: OperationOutcome
+    recorder: ScenarioRecorder,
+    outcomes: dict[str, OperationOutcome],
+    fallback: OperationOutcome,
+    transport: TransportLog,
 ) -> None:
     for case_id in recorder.interactions:
         node = recorder.cases.get(case_id)
         label = node.value.operation.label if node is not None else recorder.label
-        outcomes.get(label, fallback).requests += 1
+        outcome = outcomes.get(label, fallback)
+        outcome.requests += 1
+        outcome.truncated += case_id in transport.truncated
+
+
+def _error_message(event: NonFatalError, reproduction: Reproduction) -> str:
+    if isinstance(event.value, BudgetExceeded):
+        # Ours already says what, how long and where: "read timed out after 1 s on GET ...".
+        return reproduction.scrub(str(event.value))
+    return reproduction.scrub(f"{event.info.title}: {event.info.message}")
 
 
 def execute(
@@ -168,6 +246,7 @@ def execute(
     reproduction: Reproduction,
     *,
     seed: int | None,
+    transport: TransportLog,
 ) -> dict[str, OperationOutcome]:
     """Run the engine over the operations named ``labels``; an outcome per label.
 
@@ -183,10 +262,10 @@ def execute(
     interrupted = False
     for event in from_schema(schema.include(name=list(labels))).execute():
         if isinstance(event, events.ScenarioFinished):
-            _count_requests(event.recorder, outcomes, stray)
-            _record_failures(event.recorder, outcomes, stray, reproduction)
+            _count_requests(event.recorder, outcomes, stray, transport)
+            _record_failures(event.recorder, outcomes, stray, reproduction, transport)
         elif isinstance(event, events.NonFatalError):
-            message = reproduction.scrub(f"{event.info.title}: {event.info.message}")
+            message = _error_message(event, reproduction)
             targets = [outcomes[event.label]] if event.label in outcomes else outcomes.values()
             for outcome in targets:
                 outcome.errors.append(message)

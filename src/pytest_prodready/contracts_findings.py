@@ -149,6 +149,8 @@ class CheckFailure:
     body: str
     curl: str
     request_id: str = ""
+    # The body was read up to max_body_mb (this many MB) and the rest dropped.
+    truncated_at_mb: float | None = None
 
 
 @dataclass
@@ -160,6 +162,7 @@ class OperationOutcome:
     failures: list[CheckFailure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seed: int | None = None
+    truncated: int = 0  # responses whose body was cut at max_body_mb
 
     def reported(self) -> list[CheckFailure]:
         """The failures worth a finding: a 5xx is reported as a server error, and that its
@@ -178,6 +181,10 @@ class OperationOutcome:
         result = f"failed: {', '.join(failed)}" if failed else "all checks passed"
         if self.errors:
             result += f"; {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}"
+        if self.truncated:
+            result += (
+                f"; {self.truncated} bod{'ies' if self.truncated != 1 else 'y'} cut at max_body_mb"
+            )
         seed = f" (seed {self.seed})" if self.seed is not None else ""
         return f"{self.label}: {self.requests} requests, {result}{seed}"
 
@@ -189,7 +196,9 @@ def _one_line(text: str, limit: int) -> str:
 
 def excerpt(body: bytes | str) -> str:
     """The start of a response body on one line, for evidence."""
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    # Enough for the excerpt even after whitespace is squeezed; a body may be megabytes.
+    start = body[: _EXCERPT_CHARS * 16]
+    text = start.decode("utf-8", errors="replace") if isinstance(start, bytes) else start
     return _one_line(text, _EXCERPT_CHARS) or "(empty body)"
 
 
@@ -247,6 +256,9 @@ def _evidence(failure: CheckFailure, more: int) -> str:
     else:
         kind = f" {failure.content_type}" if failure.content_type else ""
         answer = f"answered {failure.status}{kind} {failure.body!r}"
+        if failure.truncated_at_mb is not None:
+            # Checks saw only the start: "not valid JSON" may just mean "very long".
+            answer += f" (body larger than {failure.truncated_at_mb:g} MB, cut at max_body_mb)"
     extra = f" (+{more} more failing request{'s' if more != 1 else ''})" if more else ""
     return (
         f"{failure.method} {target} {answer}; {failure.check}: "

@@ -74,6 +74,12 @@ def _parse(body: str) -> object:
 def _not_openapi(document: object, text: str) -> str | None:
     """Why ``document`` is not an OpenAPI document; None when it looks like one."""
     if not isinstance(document, dict):
+        if text.lstrip()[:1] == "<":
+            # Most often the docs UI (Swagger UI, ReDoc) instead of the document it renders.
+            return (
+                f"the body is an HTML or XML page, not JSON or YAML (a docs page instead of the "
+                f"document it shows?): {excerpt(text)!r}"
+            )
         return f"the body is not a JSON or YAML object: {excerpt(text)!r}"
     if "openapi" not in document and "swagger" not in document:
         keys = ", ".join(sorted(map(str, document))[:6]) or "none"

@@ -3,14 +3,21 @@ the schemathesis configuration, reproductions and findings, on plain values."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
+import time
+import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import requests.adapters
+import urllib3.connection
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.errors import get_request_error_message
 
 from pytest_prodready.contracts_config import (
     OPERATION_PHASES,
@@ -31,6 +38,7 @@ from pytest_prodready.contracts_findings import (
     evaluate,
     excerpt,
 )
+from pytest_prodready.contracts_transport import BudgetExceeded, per_operation_timeout
 from pytest_prodready.profiles import CONTRACT_CHECKS, ContractSpec
 
 API = "https://api.test/v1"
@@ -307,16 +315,197 @@ def test_excerpt_is_one_line_and_bounded() -> None:
 def test_transport_guard_stops_unsafe_methods_before_they_leave() -> None:
     original = requests.adapters.HTTPAdapter.send
     # Port 9 on loopback is closed: a request that left would fail to connect instead.
-    with transport_guard(read_only=True) as refused:
+    with transport_guard(read_only=True, budget_s=1, max_body_mb=1) as transport:
         with pytest.raises(UnsafeRequestRefused, match="refused to send DELETE"):
             requests.delete("http://127.0.0.1:9/items/1", timeout=1)
         with pytest.raises(requests.ConnectionError):
             requests.get("http://127.0.0.1:9/items/1", timeout=1)
-    assert refused == ["DELETE http://127.0.0.1:9/items/1"]
+    assert transport.refused == ["DELETE http://127.0.0.1:9/items/1"]
     assert requests.adapters.HTTPAdapter.send is original
+    assert "response_class" not in vars(urllib3.connection.HTTPConnection)
 
 
 def test_transport_guard_lets_everything_through_when_not_read_only() -> None:
-    with transport_guard(read_only=False) as refused, pytest.raises(requests.ConnectionError):
+    with (
+        transport_guard(read_only=False, budget_s=1, max_body_mb=1) as transport,
+        pytest.raises(requests.ConnectionError),
+    ):
         requests.post("http://127.0.0.1:9/items", timeout=1)
-    assert refused == []
+    assert transport.refused == []
+
+
+# What a scripted server sends after reading the request head: bytes, or seconds to sleep.
+Script = list[bytes | float]
+
+
+class ScriptedServer:
+    """A one-thread HTTP server on 127.0.0.1 that answers every connection with ``script``
+    and keeps the request heads it read."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.heads: list[str] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/items"
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head and (data := conn.recv(4096)):
+                    head += data
+                self.heads.append(head.decode("latin-1"))
+                try:
+                    for step in self.script:
+                        if isinstance(step, bytes):
+                            conn.sendall(step)
+                        elif self._stop.wait(step):
+                            break
+                except OSError:
+                    pass  # the client gave up: expected for the slow scripts
+
+
+def dribbled(data: bytes, every_s: float = 0.1) -> Script:
+    return [part for byte in data for part in (bytes([byte]), every_s)]
+
+
+def head(length: int | None, *fields: str) -> bytes:
+    lines = ["HTTP/1.1 200 OK", "Content-Type: application/json", *fields]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param([head(10_000), *dribbled(b"[" * 100)], id="body"),
+        pytest.param(dribbled(head(2)), id="headers"),
+        pytest.param([30.0], id="silent"),
+    ],
+)
+def test_a_dribbling_or_silent_server_costs_one_budget_per_request(script: Script) -> None:
+    with (
+        ScriptedServer(script) as server,
+        transport_guard(read_only=False, budget_s=0.5, max_body_mb=1),
+    ):
+        start = time.monotonic()
+        with pytest.raises(BudgetExceeded) as raised:
+            requests.get(server.url, timeout=0.5)
+        took = time.monotonic() - start
+    assert str(raised.value) == f"read timed out after 0.5 s on GET {server.url}"
+    # Every read got what was left of the budget: the dribble never bought more time.
+    assert 0.45 < took < 0.9
+    # schemathesis reads its own report of a ReadTimeout out of the urllib3 error inside.
+    assert get_request_error_message(raised.value) == "Read timed out after 0.5 seconds"
+
+
+def bomb(inflated_mb: int) -> bytes:
+    deflate = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return deflate.compress(bytes(inflated_mb << 20)) + deflate.flush()
+
+
+@pytest.mark.parametrize(
+    ("fields", "body", "expected"),
+    [
+        pytest.param((), b"a" * (3 << 20), b"a" * (1 << 20), id="identity"),
+        pytest.param(("Content-Encoding: gzip",), bomb(32), bytes(1 << 20), id="gzip-bomb"),
+        pytest.param(
+            ("Content-Encoding: deflate",),
+            zlib.compress(b"[1]" * 10, 9)[2:-4],  # raw deflate, as many servers send it
+            b"[1]" * 10,
+            id="raw-deflate",
+        ),
+    ],
+)
+def test_bodies_are_read_up_to_the_cap_after_decompression(
+    fields: tuple[str, ...], body: bytes, expected: bytes
+) -> None:
+    with ScriptedServer([head(len(body), *fields), body]) as server:
+        with transport_guard(read_only=False, budget_s=5, max_body_mb=1) as transport:
+            tracemalloc.start()
+            response = requests.get(
+                server.url, headers={"X-Schemathesis-TestCaseId": "case-1"}, timeout=5
+            )
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        assert "accept-encoding: gzip, deflate\r\n" in server.heads[0].lower()
+    assert response.content == expected
+    assert transport.truncated == ({"case-1"} if len(expected) == 1 << 20 else set())
+    # A few copies of the capped body; 32 MiB of inflated zeros never existed at once.
+    assert peak < 8 << 20
+
+
+def test_a_body_that_is_not_its_content_encoding_is_a_decoding_error() -> None:
+    body = b"not gzip at all"
+    with (
+        ScriptedServer([head(len(body), "Content-Encoding: gzip"), body]) as server,
+        transport_guard(read_only=False, budget_s=5, max_body_mb=1),
+        pytest.raises(requests.exceptions.ContentDecodingError, match="not valid gzip"),
+    ):
+        requests.get(server.url, timeout=5)
+
+
+def test_a_body_ended_by_closing_the_connection_is_read_whole() -> None:
+    # HTTP/1.0 without Content-Length: http.client closes the connection while the body is
+    # still to be read; the deadline reader must keep the socket open until it is.
+    script: Script = [b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n", 0.05, b"[1, 2]"]
+    with (
+        ScriptedServer(script) as server,
+        transport_guard(read_only=False, budget_s=5, max_body_mb=1),
+    ):
+        assert requests.get(server.url, timeout=5).json() == [1, 2]
+        session = requests.Session()
+        # A header the test case sets itself is sent as it is.
+        session.get(server.url, headers={"Accept-Encoding": "identity"}, timeout=5)
+        session.close()
+    assert "accept-encoding: identity\r\n" in server.heads[1].lower()
+
+
+@pytest.mark.parametrize(
+    ("timeout", "expected"),
+    [(None, 2.0), (10, 2.0), (1.5, 1.5), ((1, 30), (1.0, 2.0)), ((None, None), (2.0, 2.0))],
+)
+def test_no_socket_operation_waits_past_the_budget(timeout: object, expected: object) -> None:
+    assert per_operation_timeout(timeout, 2.0) == expected
+
+
+def test_a_truncated_body_is_named_in_the_evidence_and_the_figure() -> None:
+    outcome = OperationOutcome(
+        "GET /items",
+        requests=2,
+        truncated=2,
+        failures=[
+            failure(
+                "content_type_conformance",
+                title="Undocumented Content-Type",
+                status=200,
+                body="aaaa",
+                truncated_at_mb=1.0,
+            )
+        ],
+    )
+    (finding,) = evaluate(outcome)
+    assert finding.evidence.startswith(
+        "GET /v1/items/0?x=1 answered 200 text/html 'aaaa' (body larger than 1 MB, cut at "
+        "max_body_mb); content_type_conformance: Undocumented Content-Type;"
+    )
+    assert outcome.figure == (
+        "GET /items: 2 requests, failed: content_type_conformance; 2 bodies cut at max_body_mb"
+    )

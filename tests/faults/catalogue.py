@@ -3,7 +3,8 @@
 ``expect`` holds regular expressions; each must match a line of some failure of the run: the
 one line a user reads to learn what is wrong with the target. Faults at the HTTP level face
 the health, release and pages suites (five tests on a small site); faults at the TLS level
-face the TLS and headers suites; a few face every smoke test at once.
+face the TLS and headers suites; a few face every smoke test at once. Faults of one API
+operation (``contract-*``) face the contract suite, behind an OpenAPI document that loads.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
+    "CONTRACT_FAULTS",
+    "CONTRACT_SUITES",
     "FAULTS",
     "HTTP_SUITES",
     "RATE_LIMIT_WINDOW_S",
@@ -39,6 +42,23 @@ limit = 2
 window_s = {RATE_LIMIT_WINDOW_S}
 margin = 1
 """
+
+# The contract suite against /contract-<fault>/: a sound OpenAPI document whose one operation
+# (GET /api/items) misbehaves; the health suite runs in the same session and must pass.
+CONTRACT_SUITES = ("suites/test_contracts.py", "suites/test_health.py")
+CONTRACT_ENV = 'openapi = "api/openapi.json"'
+CONTRACT_TOML = """
+[envs.fault.contract]
+max_examples = 5
+seed = 1
+"""
+CONTRACT_BODY_CAP_MB = 1
+# A healthy contract run peaks at ~110 MB RSS; with the 50 MB body read whole, ~207 MB.
+CONTRACT_RSS_GROWTH_MB = 24
+CONTRACT_TIMED_OUT = (
+    r"contract\.request-error .*GET /api/items: read timed out after 1 s on "
+    r"GET http://127\.0\.0\.1:\d+/contract-{}/api/items"
+)
 
 # A body cut at max_body_mb must say so, or "not JSON" hides "50 MB of it".
 TRUNCATED = r"truncat|max_body_mb|cut at|larger than"
@@ -77,11 +97,81 @@ class Fault:
     # Valid HTTP, odd shape: every test must pass.
     passes: bool = False
     extra_toml: str = ""
+    # Keys of the [envs.fault] table itself (extra_toml comes after its array tables).
+    env_toml: str = ""
+    # The env's max_body_mb (None: the default).
+    max_body_mb: float | None = None
+    # Peak RSS may exceed that of a run against ``healthy_twin`` (a passing fault facing the
+    # same suites) by at most this: the body, or its decompression, was stopped at the cap.
+    healthy_twin: str | None = None
+    max_rss_growth_mb: float | None = None
     # Test function → regex its own failure must match: the test that owns the fault.
     expect_in: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Seconds a test may spend beyond its requests' timeouts, by test function (sleeps).
     extra_s: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
+
+def _contract(
+    name: str,
+    does: str,
+    *expect: str,
+    passes: bool = False,
+    stalls: bool = False,
+    healthy_twin: str | None = None,
+    max_rss_growth_mb: float | None = None,
+) -> Fault:
+    """A fault of one API operation: ``<name>`` behind a sound OpenAPI document."""
+    return Fault(
+        f"contract-{name}",
+        does,
+        expect,
+        suites=CONTRACT_SUITES,
+        stalls=stalls,
+        passes=passes,
+        env_toml=CONTRACT_ENV,
+        extra_toml=CONTRACT_TOML,
+        max_body_mb=CONTRACT_BODY_CAP_MB,
+        healthy_twin=healthy_twin,
+        max_rss_growth_mb=max_rss_growth_mb,
+    )
+
+
+def _contract_body(name: str, does: str) -> Fault:
+    """An operation answering more than max_body_mb: read up to the cap, said in evidence."""
+    return _contract(
+        name,
+        does,
+        r"contract\.content-type .*\(body larger than 1 MB, cut at max_body_mb\)",
+        healthy_twin="contract-ok",
+        max_rss_growth_mb=CONTRACT_RSS_GROWTH_MB,
+    )
+
+
+CONTRACT_FAULTS: tuple[Fault, ...] = (
+    _contract("ok", "an operation that answers as its OpenAPI document says", passes=True),
+    _contract(
+        "no-answer",
+        "the document loads; its operation reads the request and never answers",
+        CONTRACT_TIMED_OUT.format("no-answer"),
+        stalls=True,
+    ),
+    _contract(
+        "slow-headers",
+        "the document loads; its operation dribbles its headers, one byte per 0.5 s",
+        CONTRACT_TIMED_OUT.format("slow-headers"),
+        stalls=True,
+    ),
+    _contract(
+        "slow-body",
+        "the document loads; its operation dribbles its body, one byte per 0.5 s",
+        CONTRACT_TIMED_OUT.format("slow-body"),
+        stalls=True,
+    ),
+    _contract_body("huge-body", "the document loads; its operation answers a 50 MB body"),
+    _contract_body(
+        "gzip-bomb", "the document loads; its operation answers 2 MB of gzip inflating to 2 GiB"
+    ),
+)
 
 FAULTS: tuple[Fault, ...] = (
     # The connection.
@@ -337,6 +427,8 @@ FAULTS: tuple[Fault, ...] = (
         suites=TLS_SUITES,
         expect_in=_certificate_test_names(r"not known|resolve"),
     ),
+    # API contracts: one operation of a sound document misbehaving.
+    *CONTRACT_FAULTS,
 )
 
 

@@ -5,7 +5,8 @@ Shared by ``tests/test_faults.py`` and ``benchmarks/reliability.py``. A run is
 watchdog can kill everything it started), against an env whose ``timeout_s`` is
 :data:`TIMEOUT_S`. :func:`judge` turns what the child printed into a list of problems: a hang,
 a crash or stack dump, a failure that is not one line, a fault nobody named, a test that ran
-past its requests' timeouts.
+past its requests' timeouts, and, for a fault with a healthy twin, a peak RSS that grew past
+what a capped body explains.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.faults.catalogue import Fault
+from tests.faults.catalogue import Fault, by_name
 from tests.faults.rss_probe import RSS_FILE_VAR
 from tests.faults.server import HOST, NO_SUCH_HOST, RELEASE, FaultServer
 
@@ -72,6 +74,10 @@ REQUESTS_PER_TEST: Mapping[str, int] = {
     "test_no_secrets_in_public_assets": 21,  # the page and at most 20 scripts
     "test_rate_limit_is_enforced": 13,  # limit + 10 at most
     "test_rate_limit_resets_after_retry_after": 1,
+    # An operation whose every request times out: one in the coverage phase, then three in
+    # fuzzing (Hypothesis replays a failing example before it reports it), whatever the
+    # example budget; the document itself is loaded at collection.
+    "test_operation": 4,
 }
 MIN_TESTS = 3  # "the session goes on": every run has several tests, each reported
 
@@ -190,8 +196,12 @@ def write_config(
         lines.append(f'http_url = "{redirect_from}"')
     if url.startswith("https://"):
         lines.append(f'ca_bundle = "{server.ca_bundle}"')
+    if max_body_mb is None:
+        max_body_mb = fault.max_body_mb
     if max_body_mb is not None:
         lines.append(f"max_body_mb = {max_body_mb:g}")
+    if fault.env_toml:
+        lines.append(fault.env_toml.strip("\n"))
     lines += ["[[envs.fault.guarded_endpoints]]", 'path = "/api/cron/cleanup"', 'method = "GET"']
     path.write_text("\n".join(lines) + "\n" + fault.extra_toml, encoding="utf-8")
     return path
@@ -206,6 +216,7 @@ def watchdog_s(fault: Fault) -> float:
         "suites/test_tls.py": 9,
         "suites/test_headers.py": 3,
         "suites/test_rate_limits.py": 14,
+        "suites/test_contracts.py": 1 + REQUESTS_PER_TEST["test_operation"],
     }
     smoke = sum(REQUESTS_PER_TEST.values()) + 8  # a few tests run once per page
     requests = sum(per_suite.get(suite, smoke) for suite in fault.suites)
@@ -308,10 +319,33 @@ def _kill_session(pid: int) -> None:
 def run(
     server: FaultServer, fault: Fault, workdir: Path, env: Mapping[str, str] | None = None
 ) -> Outcome:
-    """Plan, launch and judge one fault."""
+    """Plan, launch and judge one fault (after its healthy twin, for a memory baseline)."""
+    baseline = None
+    if fault.healthy_twin is not None:
+        baseline = baseline_rss_mb(server, fault.healthy_twin, workdir.parent, env)
     the_plan = plan(server, fault, workdir)
     result = launch(the_plan.args, cwd=workdir, watchdog_s=the_plan.watchdog_s, env=env)
-    return judge(the_plan, result)
+    return judge(the_plan, result, baseline_rss_mb=baseline)
+
+
+_baselines: dict[tuple[int, str], float | None] = {}
+_baselines_lock = threading.Lock()
+
+
+def baseline_rss_mb(
+    server: FaultServer, name: str, workdir: Path, env: Mapping[str, str] | None = None
+) -> float | None:
+    """Peak RSS of a run against the passing fault ``name``: once per server and process
+    (fault runs share it from several threads)."""
+    key = (server.http_port, name)
+    with _baselines_lock:
+        if key not in _baselines:
+            the_plan = plan(server, by_name(name), workdir / f"baseline-{name}")
+            result = launch(
+                the_plan.args, cwd=the_plan.config.parent, watchdog_s=the_plan.watchdog_s, env=env
+            )
+            _baselines[key] = result.max_rss_mb if result.ret == 0 else None
+        return _baselines[key]
 
 
 def failure_blocks(output: str) -> dict[str, tuple[str, str]]:
@@ -404,14 +438,31 @@ def _first_line(message: str) -> str:
     return lines[0][:300]
 
 
+def _memory_problems(fault: Fault, result: Launch, baseline_mb: float | None) -> list[str]:
+    if fault.max_rss_growth_mb is None:
+        return []
+    if baseline_mb is None or result.max_rss_mb is None:
+        return [f"no peak RSS to compare (this run: {result.max_rss_mb}, baseline: {baseline_mb})"]
+    grown = result.max_rss_mb - baseline_mb
+    if grown <= fault.max_rss_growth_mb:
+        return []
+    return [
+        f"peak RSS {result.max_rss_mb:.0f} MB, {grown:.0f} MB above the same suites against "
+        f"{fault.healthy_twin!r} ({baseline_mb:.0f} MB), with max_body_mb = "
+        f"{fault.max_body_mb:g}: more than {fault.max_rss_growth_mb:g} MB means a body, or its "
+        "decompression, was not stopped at the cap"
+    ]
+
+
 def _excerpt(text: str, lines: int = 8) -> str:
     kept = text.strip("\n").splitlines()
     cut = "\n    ".join(line[:300] for line in kept[:lines])
     return cut + (f"\n    ... ({len(kept) - lines} more lines)" if len(kept) > lines else "")
 
 
-def judge(the_plan: Plan, result: Launch) -> Outcome:
-    """Everything wrong with how the run reported its fault (see the module docstring)."""
+def judge(the_plan: Plan, result: Launch, *, baseline_rss_mb: float | None = None) -> Outcome:
+    """Everything wrong with how the run reported its fault (see the module docstring);
+    ``baseline_rss_mb`` is the peak RSS of its healthy twin, when it has one."""
     fault = the_plan.fault
     outcome = Outcome(fault, result)
     problems = outcome.problems
@@ -477,6 +528,7 @@ def judge(the_plan: Plan, result: Launch) -> Outcome:
                 f"{function} does not name the fault (/{pattern}/): "
                 f"{said or f'it did not fail ({seen})'}"
             )
+    problems += _memory_problems(fault, result, baseline_rss_mb)
     for test in outcome.tests:
         function = test.name.split("[")[0]
         allowed = REQUESTS_PER_TEST.get(function, 1) * TIMEOUT_S + fault.extra_s.get(function, 0)

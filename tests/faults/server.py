@@ -46,6 +46,8 @@ from tests.faults.procs import listening_ports
 
 __all__ = [
     "BEHAVIOURS",
+    "CONTRACT_FAULTS",
+    "CONTRACT_OPERATION",
     "HOST",
     "NO_SUCH_HOST",
     "PORT_FAULTS",
@@ -600,6 +602,61 @@ ECHO_OPENAPI = {
         }
     },
 }
+
+
+CONTRACT_OPERATION = "/api/items"
+CONTRACT_OPENAPI = {
+    "openapi": "3.0.3",
+    "info": {"title": "items", "version": RELEASE},
+    "paths": {
+        CONTRACT_OPERATION: {
+            "get": {
+                "operationId": "listItems",
+                "responses": {
+                    "200": {
+                        "description": "the items",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["id"],
+                                        "properties": {"id": {"type": "integer"}},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+# Faults of one API operation, faced by the contract suite: /contract-<name>/ serves a sound
+# OpenAPI document whose one operation misbehaves as <name> does ("ok": it answers as documented).
+CONTRACT_FAULTS = ("ok", "no-answer", "slow-headers", "slow-body", "huge-body", "gzip-bomb")
+
+
+def _contract_api(inner: Behaviour | None) -> Behaviour:
+    async def serve(conn: Conn, request: Request) -> bool:
+        if request.path == "/api/openapi.json":
+            # The operation lives under the fault's prefix, as a server relative to this host.
+            document = {**CONTRACT_OPENAPI, "servers": [{"url": request.prefix}]}
+            await conn.send(json_reply(document).wire())
+            return True
+        if request.path != CONTRACT_OPERATION:
+            return await serve_site(conn, request)
+        if inner is None:
+            await conn.send(json_reply([{"id": 1}, {"id": 2}]).wire())
+            return True
+        return await inner(conn, request)
+
+    return serve
+
+
+for _name in CONTRACT_FAULTS:
+    BEHAVIOURS[f"contract-{_name}"] = _contract_api(None if _name == "ok" else BEHAVIOURS[_name])
 
 
 @dataclass
