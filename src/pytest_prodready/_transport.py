@@ -12,12 +12,13 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpcore
 import httpx
+
+from pytest_prodready._inflate import INFLATABLE, InflateError, inflate
 
 __all__ = ["ACCEPT_ENCODING", "TargetTransport", "read_capped"]
 
@@ -154,14 +155,10 @@ def read_capped(response: httpx.Response, max_bytes: int) -> None:
 
 def _decoded(response: httpx.Response, max_bytes: int) -> Iterator[bytes]:
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        wbits = zlib.MAX_WBITS | 16
-    elif encoding == "deflate":
-        wbits = zlib.MAX_WBITS
-    elif encoding in ("", "identity"):
+    if encoding in ("", "identity"):
         yield from response.iter_bytes()
         return
-    else:
+    if encoding not in INFLATABLE:
         # We ask for gzip and deflate only (ACCEPT_ENCODING): their inflation we can bound;
         # br and zstd decoders inflate a whole chunk at once, and "compress" is obsolete.
         raise httpx.DecodingError(
@@ -169,27 +166,7 @@ def _decoded(response: httpx.Response, max_bytes: int) -> Iterator[bytes]:
             f"(Accept-Encoding: {ACCEPT_ENCODING})",
             request=response.request,
         )
-    inflater = zlib.decompressobj(wbits)
-    produced = False
-    step = max(max_bytes // 4, 64 * 1024)
-    for raw in response.iter_raw():
-        pending = raw
-        while pending:
-            try:
-                out = inflater.decompress(pending, step)
-            except zlib.error as exc:
-                if encoding == "deflate" and not produced and wbits > 0:
-                    # Many servers send raw deflate for "deflate": retry without the zlib header.
-                    wbits = -zlib.MAX_WBITS
-                    inflater = zlib.decompressobj(wbits)
-                    continue
-                raise httpx.DecodingError(
-                    f"the body is not valid {encoding} though Content-Encoding says so ({exc})",
-                    request=response.request,
-                ) from None
-            pending = inflater.unconsumed_tail
-            if out:
-                produced = True
-                yield out
-            if inflater.eof:
-                return
+    try:
+        yield from inflate(response.iter_raw(), encoding, max_bytes)
+    except InflateError as exc:
+        raise httpx.DecodingError(str(exc), request=response.request) from None

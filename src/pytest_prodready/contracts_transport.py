@@ -17,7 +17,6 @@ import http.client
 import io
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +24,8 @@ from typing import Any
 import requests
 import urllib3.connection
 import urllib3.exceptions
+
+from pytest_prodready._inflate import INFLATABLE, InflateError, inflate
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -208,40 +209,11 @@ def read_capped(response: requests.Response, max_bytes: int, budget_s: float) ->
 def _decoded(raw: Any, max_bytes: int) -> Iterator[bytes]:
     encoding = raw.headers.get("content-encoding", "").strip().lower()
     chunks = raw.stream(_CHUNK, decode_content=False)
-    if encoding in ("gzip", "x-gzip"):
-        yield from _inflated(chunks, zlib.MAX_WBITS | 16, encoding, max_bytes)
-    elif encoding == "deflate":
-        yield from _inflated(chunks, zlib.MAX_WBITS, encoding, max_bytes)
-    else:
+    if encoding not in INFLATABLE:
         # identity, or a coding we did not ask for: its bytes as sent, never inflated.
         yield from chunks
-
-
-def _inflated(
-    chunks: Iterator[bytes], wbits: int, encoding: str, max_bytes: int
-) -> Iterator[bytes]:
-    # zlib with a bounded output per step: urllib3's decoder (before 2.6) inflates a whole
-    # network read at once, and 64 KiB of a gzip bomb become 64 MiB.
-    inflater = zlib.decompressobj(wbits)
-    produced = False
-    step = max(max_bytes // 4, _CHUNK)
-    for raw in chunks:
-        pending = raw
-        while pending:
-            try:
-                out = inflater.decompress(pending, step)
-            except zlib.error as exc:
-                if encoding == "deflate" and not produced and wbits > 0:
-                    # Many servers send raw deflate for "deflate": retry without the header.
-                    wbits = -zlib.MAX_WBITS
-                    inflater = zlib.decompressobj(wbits)
-                    continue
-                raise requests.exceptions.ContentDecodingError(
-                    f"the body is not valid {encoding} though Content-Encoding says so ({exc})"
-                ) from None
-            pending = inflater.unconsumed_tail
-            if out:
-                produced = True
-                yield out
-            if inflater.eof:
-                return
+        return
+    try:
+        yield from inflate(chunks, encoding, max_bytes)
+    except InflateError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from None
