@@ -7,6 +7,15 @@ tools run exactly the same configuration. Each command runs once to warm up, the
 times alternately; the medians of the wall times (process start to exit) and their ratio are
 printed (target: suite <= 1.2x the CLI), with the requests each run sent.
 
+Each tool's start-up floor is printed too, and what each does beyond it: the floor is the tool
+started and doing no work. For pytest, a one-test file that passes (pytest and every installed
+plugin, hypothesis included through schemathesis's pytest plugin). For the CLI,
+``schemathesis run`` with the same configuration against an OpenAPI document with no
+operations (imports, configuration, schema loading, the engine's capability probes) and no
+phase enabled: an enabled phase with nothing to test waits out the engine's 0.1 s worker poll,
+idling that no real run does. ``schemathesis --version`` would not do: it imports neither
+hypothesis nor the engine, so the CLI's start-up would count as its work.
+
 Both run with bytecode caching on, in a throwaway ``PYTHONPYCACHEPREFIX``, as on a developer
 machine or a CI cache: an environment with ``PYTHONDONTWRITEBYTECODE`` makes pytest rewrite
 every plugin module at each start, which costs ~1.5 s that neither tool's work explains.
@@ -30,13 +39,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_prodready.contracts_config import engine_settings
+from pytest_prodready.contracts_config import OPERATION_PHASES, engine_settings
 from pytest_prodready.demo import DemoServer, DemoSettings, read_request_log
 from pytest_prodready.profiles import ContractSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VAR = "PRODREADY_BENCH_API_TOKEN"
 SEED = 20261123
+# The CLI's floor: an OpenAPI document that loads and has nothing to test.
+EMPTY_DOCUMENT = {"openapi": "3.0.3", "info": {"title": "empty", "version": "1"}, "paths": {}}
 
 
 def toml_value(value: Any) -> str:
@@ -56,13 +67,19 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, int]:
+# `schemathesis run` exits 2 for a document without operations: the floor's expected end.
+NO_OPERATIONS = 2
+
+
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path, *, returncode: int = 0
+) -> tuple[float, int]:
     """Wall time of one run and the requests the demo logged during it."""
     before = len(read_request_log(log))
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    if proc.returncode != returncode:
         sys.exit(f"{command[2]} failed ({proc.returncode}):\n{proc.stdout[-4000:]}{proc.stderr}")
     return elapsed, len(read_request_log(log)) - before
 
@@ -91,17 +108,20 @@ def main() -> None:
                 f"[envs.bench.contract]\nmax_examples = {args.max_examples}\nseed = {SEED}\n"
                 'headers = { Authorization = "Bearer {api_token}" }\n'
             )
-            settings = engine_settings(
-                spec,
-                headers={"Authorization": f"Bearer {token}"},
-                secret_headers=["Authorization"],
-                ca_bundle=server.ca_bundle,
-                timeout_s=10.0,
-                protected=False,
-            )
-            (work / "schemathesis.toml").write_text(
-                "".join(f"{key} = {toml_value(value)}\n" for key, value in settings.items())
-            )
+            for name, phases in (("schemathesis", OPERATION_PHASES), ("floor", ())):
+                settings = engine_settings(
+                    spec,
+                    headers={"Authorization": f"Bearer {token}"},
+                    secret_headers=["Authorization"],
+                    ca_bundle=server.ca_bundle,
+                    timeout_s=10.0,
+                    protected=False,
+                    phases=phases,
+                )
+                (work / f"{name}.toml").write_text(
+                    "".join(f"{key} = {toml_value(value)}\n" for key, value in settings.items())
+                )
+            (work / "empty.json").write_text(json.dumps(EMPTY_DOCUMENT))
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             env |= {TOKEN_VAR: token, "PYTHONPYCACHEPREFIX": str(work / "pycache")}
             bin_dir = Path(sys.executable).parent
@@ -130,7 +150,15 @@ def main() -> None:
             (work / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
             # What each tool costs before doing any work: interpreter, imports, plugins, exit.
             floors = {
-                "schemathesis run": [str(bin_dir / "schemathesis"), "--version"],
+                "schemathesis run": [
+                    str(bin_dir / "schemathesis"),
+                    "--config-file",
+                    str(work / "floor.toml"),
+                    "run",
+                    str(work / "empty.json"),
+                    "--url",
+                    server.base_url,
+                ],
                 "pytest contract suite": [
                     sys.executable,
                     "-m",
@@ -144,14 +172,18 @@ def main() -> None:
             times: dict[str, list[float]] = collections.defaultdict(list)
             floor: dict[str, list[float]] = collections.defaultdict(list)
             sent: dict[str, list[int]] = collections.defaultdict(list)
-            for command in [*commands.values(), *floors.values()]:
-                timed(command, work, env, log)  # warm up: bytecode, OS caches
+            ends = {"schemathesis run": NO_OPERATIONS, "pytest contract suite": 0}
+            for name, command in commands.items():  # warm up: bytecode, OS caches
+                timed(command, work, env, log)
+                timed(floors[name], work, env, log, returncode=ends[name])
             for _ in range(args.runs):
                 for name, command in commands.items():
                     elapsed, requests = timed(command, work, env, log)
                     times[name].append(elapsed)
                     sent[name].append(requests)
-                    floor[name].append(timed(floors[name], work, env, log)[0])
+                    floor[name].append(
+                        timed(floors[name], work, env, log, returncode=ends[name])[0]
+                    )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(
@@ -166,10 +198,13 @@ def main() -> None:
             f"start-up floor {statistics.median(floor[name]):.2f} s)"
         )
     cli, suite = (statistics.median(times[name]) for name in commands)
-    cli_work, suite_work = (
-        statistics.median(times[name]) - statistics.median(floor[name]) for name in commands
-    )
+    cli_floor, suite_floor = (statistics.median(floor[name]) for name in commands)
     print(f"{'ratio':>22}: {suite / cli:.2f}x the CLI (target <= 1.20)")
+    print(
+        f"{'start-up floors':>22}: {suite_floor:.2f} s vs {cli_floor:.2f} s "
+        "(pytest, one passing test; schemathesis run, a document without operations)"
+    )
+    suite_work, cli_work = suite - suite_floor, cli - cli_floor
     beyond = f"{suite_work:.2f} s vs {cli_work:.2f} s, {suite_work / cli_work:.2f}x"
     print(f"{'beyond start-up':>22}: {beyond}")
 
