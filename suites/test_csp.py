@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import csp
-from pytest_prodready.config import PageSpec
+from pytest_prodready.config import Environment, PageSpec
 from pytest_prodready.findings import Finding
 from pytest_prodready.http import ResponseCache
 from pytest_prodready.pagefacts import csp_headers, is_api
@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.smoke, pytest.mark.security]
 
 def test_content_security_policy(
     page_spec: PageSpec,
+    target: Environment,
     fetch: ResponseCache,
     http: httpx.Client,
     assert_no_findings: Callable[[Iterable[Finding]], None],
@@ -26,6 +27,8 @@ def test_content_security_policy(
     enforced, report_only = csp_headers(response)
     page_url = str(response.url)
     findings = csp.evaluate_response(enforced, report_only, page_url=page_url, api=is_api(response))
+    if target.expect.framing_origins:
+        findings += csp.evaluate_framing(enforced, target.expect.framing_origins, page_url=page_url)
     if csp.nonces(enforced + report_only):
         # A nonce only protects if it is unguessable: the same page fetched again must differ.
         again = csp_headers(http.get(page_spec.path))

@@ -253,6 +253,11 @@ def test_expect_and_accept_sections(tmp_path: Path) -> None:
         ),
         ("[[envs.s.accept]]\nid = 'health.slow'\nreason = 'x'\n", "must be a date (YYYY-MM-DD)"),
         ("[envs.s.expect]\nhsts_min = 1\n", "[envs.s.expect] has unknown key 'hsts_min'"),
+        (
+            "[envs.s.expect]\nframing_origins = ['partner.example.com']\n",
+            "key 'framing_origins' has 'partner.example.com', which is not an origin",
+        ),
+        ("[envs.s.expect]\nframing_origins = ['https://[::1']\n", "which is not an origin"),
         ("[envs.s.expect]\ncert_warn_days = 0\n", "whole number from 1 to 365"),
         ("[envs.s.expect]\ncert_warn_days = 10\ncert_critical_days = 20\n", "from 0 to 10"),
     ],

@@ -132,3 +132,39 @@ def test_bad_fail_on_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--fail-on", "critical")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "unknown severity 'critical'; valid: info, low, medium, high" in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("frame_ancestors", "outcome"),
+    [("'self' https://partner.example.com", "passed"), ("'self' https:", "failed")],
+)
+def test_declared_framing_origins_are_the_only_ones_frame_ancestors_may_allow(
+    pytester: pytest.Pytester, frame_ancestors: str, outcome: str
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    from tests.servers import serve
+
+    policy = f"default-src 'self'; object-src 'none'; frame-ancestors {frame_ancestors}"
+
+    async def home(request: object) -> HTMLResponse:
+        return HTMLResponse("<p>embeddable</p>", headers={"Content-Security-Policy": policy})
+
+    with serve(Starlette(routes=[Route("/", home)])) as server:
+        (pytester.path / "prodready.toml").write_text(
+            f'[envs.embed]\nbase_url = "{server.url}"\npages = ["/"]\n'
+            '[envs.embed.expect]\nframing_origins = ["https://partner.example.com"]\n'
+        )
+        result = pytester.runpytest(
+            str(ROOT / "suites" / "test_csp.py"),
+            "--target-env=embed",
+            "--prodready-config=prodready.toml",
+            "-p",
+            "no:cacheprovider",
+        )
+    out = result.stdout.str()
+    assert ("csp.frame-ancestors-unexpected" in out) == (outcome == "failed")
+    if outcome == "failed":
+        assert "declared: https://partner.example.com" in out

@@ -66,6 +66,9 @@ class Expectations:
     session_cookies: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
     max_exposure_requests: int = 40
+    # Origins that may frame the pages (a partner's embed): CSP frame-ancestors may allow
+    # these and 'self', nothing else.
+    framing_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,24 @@ def parse_guarded(entries: list[Table] | None) -> tuple[GuardedEndpoint, ...]:
     return tuple(guarded)
 
 
+def _origins(t: Table, key: str) -> tuple[str, ...]:
+    values = t.string_list(key, ())
+    for value in values:
+        try:
+            parts = urlsplit(value)
+            origin = parts.scheme in ("http", "https") and bool(parts.hostname)
+            origin = origin and parts.path in ("", "/") and not parts.query
+        except ValueError:  # "https://[::1"
+            origin = False
+        if not origin:
+            raise t.error(
+                key,
+                f"has {value!r}, which is not an origin",
+                'Write scheme and host (and port if any), e.g. "https://partner.example.com".',
+            )
+    return tuple(v.rstrip("/").lower() for v in values)
+
+
 def parse_expect(t: Table) -> Expectations:
     warn = t.integer("cert_warn_days", 30, minimum=1, maximum=365)
     expect = Expectations(
@@ -207,6 +228,7 @@ def parse_expect(t: Table) -> Expectations:
         session_cookies=t.string_list("session_cookies", ()),
         cors_allowed_origins=t.string_list("cors_allowed_origins", ()),
         max_exposure_requests=t.integer("max_exposure_requests", 40, minimum=1, maximum=200),
+        framing_origins=_origins(t, "framing_origins"),
     )
     t.finish()
     return expect

@@ -45,6 +45,7 @@ IDS = {
     "csp.object-src-missing": Severity.HIGH,
     "csp.base-uri-missing": Severity.HIGH,
     "csp.frame-ancestors-missing": Severity.LOW,
+    "csp.frame-ancestors-unexpected": Severity.MEDIUM,
     "csp.form-action-missing": Severity.LOW,
     "csp.style-unsafe-inline": Severity.LOW,
     "csp.insecure-scheme": Severity.MEDIUM,
@@ -288,7 +289,12 @@ def test_every_id_is_declared_and_tested() -> None:
     for k in IDS:
         assert CATALOGUE[k].title
         assert CATALOGUE[k].remediation
-    special = {"csp.missing", "csp.report-only", "csp.nonce-reused"}
+    special = {
+        "csp.missing",
+        "csp.report-only",
+        "csp.nonce-reused",
+        "csp.frame-ancestors-unexpected",  # evaluate_framing, tested both ways below
+    }
     assert set(BOTH_WAYS) | special == declared
 
 
@@ -638,3 +644,43 @@ def test_long_policy_still_sees_the_last_source() -> None:
     policy = "script-src " + " ".join(f"a{i}.example.com" for i in range(5000)) + " *"
     found = only(evaluate([policy]), "csp.script-wildcard")
     assert found.evidence == "script-src … * …" or found.evidence.endswith("*")
+
+
+PARTNER = ("https://partner.example.com",)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "frame-ancestors 'self' https://partner.example.com",
+        "frame-ancestors 'none'",
+        "frame-ancestors https://Partner.example.com/",
+        "default-src 'self'",  # no frame-ancestors: X-Frame-Options governs
+    ],
+)
+def test_frame_ancestors_within_the_declared_framing_origins_pass(policy: str) -> None:
+    assert csp.evaluate_framing([policy], PARTNER, page_url=HTTPS) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "extra"),
+    [
+        ("frame-ancestors 'self' https://partner.example.com https://other.example", "other"),
+        ("frame-ancestors *.example.com", "*.example.com"),
+        ("frame-ancestors https:", "https:"),
+        ("frame-ancestors *", "*"),
+    ],
+)
+def test_frame_ancestors_beyond_the_declared_framing_origins_fail(policy: str, extra: str) -> None:
+    (finding,) = csp.evaluate_framing([policy], PARTNER, page_url=HTTPS)
+    assert finding.id == "csp.frame-ancestors-unexpected"
+    assert extra in finding.evidence
+    assert "declared: https://partner.example.com" in finding.evidence
+
+
+def test_frame_ancestors_are_judged_across_enforced_policies() -> None:
+    # The second policy keeps the stranger out: browsers enforce both.
+    policies = ["frame-ancestors https://other.example", "frame-ancestors 'self'"]
+    assert csp.evaluate_framing(policies, PARTNER, page_url=HTTPS) == []
+    both = ["frame-ancestors https://other.example", "frame-ancestors *"]
+    assert [f.id for f in csp.evaluate_framing(both, PARTNER)] == ["csp.frame-ancestors-unexpected"]

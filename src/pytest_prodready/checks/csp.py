@@ -18,7 +18,7 @@ and Flash bypasses rated high (no browser has run Flash since 2021: they are med
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -29,6 +29,7 @@ from pytest_prodready.checks.csp_parse import (
     Policy,
     Problem,
     Source,
+    SourceKind,
     parse,
     parse_list,
 )
@@ -37,6 +38,7 @@ from pytest_prodready.findings import Finding, Rule, Severity, rule
 __all__ = [
     "Policy",
     "evaluate",
+    "evaluate_framing",
     "evaluate_nonce_reuse",
     "evaluate_response",
     "nonces",
@@ -149,6 +151,13 @@ BASE_URI_MISSING = rule(
     Severity.HIGH,
     "No restrictive base-uri: an injected base tag re-points relative script URLs",
     "Add base-uri 'none' (or 'self').",
+)
+FRAME_ANCESTORS_UNEXPECTED = rule(
+    "csp.frame-ancestors-unexpected",
+    Severity.MEDIUM,
+    "frame-ancestors lets origins frame the page beyond the declared framing origins",
+    "List only 'self' and the origins in [envs.X.expect] framing_origins in frame-ancestors "
+    "(no wildcards or schemes); add an origin there first if it may embed the app.",
 )
 FRAME_ANCESTORS_MISSING = rule(
     "csp.frame-ancestors-missing",
@@ -808,6 +817,41 @@ def evaluate_response(
             found = dataclasses.replace(found, severity=Severity.LOW, remediation=_API_FIX)
         return [found]
     return _evaluate(list(enforced), report_only=False, page_url=page_url, api=api)
+
+
+def evaluate_framing(
+    enforced: list[str], allowed: Sequence[str], *, page_url: str | None = None
+) -> list[Finding]:
+    """``csp.frame-ancestors-unexpected`` when the enforced frame-ancestors lets in origins
+    beyond ``allowed`` (the declared framing origins) and 'self'.
+
+    Policies are enforced together, so an origin gets in only if every policy with
+    frame-ancestors lets it in: the finding needs each of them to allow something
+    undeclared. With no frame-ancestors at all, X-Frame-Options governs (headers check).
+    """
+    declared = {_origin(a) for a in allowed}
+    extra_per_policy = []
+    for policy in parse_list(enforced):
+        d = policy.get("frame-ancestors")
+        if d is None:
+            continue
+        extra = [s.raw for s in d.sources if not _declared_source(s, declared)]
+        extra_per_policy.append((d, extra))
+    if not extra_per_policy or not all(extra for _, extra in extra_per_policy):
+        return []
+    d, extra = extra_per_policy[0]
+    evidence = f"{_quote(d, extra)}; declared: {', '.join(sorted(declared)) or 'none'}"
+    return [FRAME_ANCESTORS_UNEXPECTED(evidence, url=page_url)]
+
+
+def _origin(value: str) -> str:
+    return value.strip().rstrip("/").lower()
+
+
+def _declared_source(s: Source, declared: set[str]) -> bool:
+    if s.kind is SourceKind.KEYWORD and s.name in ("self", "none"):
+        return True
+    return s.kind is SourceKind.HOST and _origin(s.raw) in declared
 
 
 def nonces(policies: list[str]) -> set[str]:
