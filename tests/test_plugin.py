@@ -416,3 +416,34 @@ def test_suites_without_an_environment_say_so_not_empty_parameter_set(
     assert errors
     # One failure section per test, each with the line (summary lines may be cut short).
     assert out.count("prodready: no target environment is selected") >= len(errors)
+
+
+@pytest.mark.parametrize(
+    ("location", "skipped"),
+    [
+        ("https://PROD.example.test./", 3),  # the same host, spelled differently
+        ("http://[::1/login", 0),  # unparsable: no client follows it, no traceback either
+        ("javascript:alert(1)", 0),
+    ],
+)
+def test_protected_redirect_check_normalises_hosts_and_survives_bad_locations(
+    pytester: pytest.Pytester, write_config: WriteConfig, location: str, skipped: int
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from tests.servers import serve
+
+    async def moved(request: object) -> Response:
+        return Response(status_code=301, headers={"Location": location})
+
+    with serve(Starlette(routes=[Route("/", moved)])) as server:
+        write_config(
+            f'[envs.prod]\nbase_url = "https://prod.example.test"\n'
+            f'[envs.staging]\nbase_url = "{server.url}"\n'
+        )
+        pytester.makepyfile(DESTRUCTIVE_TESTS)
+        result = pytester.runpytest("--target-env", "staging", "-rs")
+    result.assert_outcomes(passed=4 - skipped, skipped=skipped)
+    assert "Traceback" not in result.stdout.str()

@@ -210,3 +210,35 @@ def test_only_boundable_encodings_are_asked_for_and_others_refused(
         with pytest.raises(httpx.DecodingError, match="Content-Encoding br, which was not asked"):
             c.get("/")
     assert asked
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example"])
+def test_a_host_name_idna_cannot_encode_is_a_connect_error(host: str) -> None:
+    with client("http://127.0.0.1:9") as c, pytest.raises(httpx.ConnectError, match="cannot be"):
+        c.get(f"http://{host}/")
+
+
+@pytest.mark.parametrize(
+    ("header", "coding"),
+    [
+        ("", ""),
+        ("identity", ""),
+        ("none", ""),
+        ("utf-8", ""),
+        ("gzip, identity", "gzip"),
+        ("identity, GZIP", "gzip"),
+        ("deflate", "deflate"),
+        ("br", "br"),
+        ("gzip, br", "gzip, br"),
+    ],
+)
+def test_content_coding_ignores_what_is_no_coding(header: str, coding: str) -> None:
+    from pytest_prodready._transport import content_coding
+
+    assert content_coding(header) == coding
+
+
+def test_a_harmless_content_encoding_keeps_the_page(raw_server: Callable[[Handler], str]) -> None:
+    url = raw_server(reply(b"HTTP/1.1 200 OK\r\nContent-Encoding: none\r\n", b"<p>fine</p>"))
+    with client(url) as c:
+        assert c.get("/").text == "<p>fine</p>"

@@ -25,17 +25,22 @@ def inflate(chunks: Iterable[bytes], encoding: str, max_bytes: int) -> Iterator[
     wbits = zlib.MAX_WBITS | 16 if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     produced = False
+    seen: list[bytes] = []  # raw input until the first output: replayed if the header was wrong
     step = max(max_bytes // 4, 64 * 1024)
     for raw in chunks:
+        if not produced:
+            seen.append(raw)
         pending = raw
         while pending:
             try:
                 out = inflater.decompress(pending, step)
             except zlib.error as exc:
                 if encoding == "deflate" and not produced and wbits > 0:
-                    # Many servers send raw deflate for "deflate": retry without the header.
+                    # Many servers send raw deflate for "deflate": start again without the
+                    # zlib header, from the first byte.
                     wbits = -zlib.MAX_WBITS
                     inflater = zlib.decompressobj(wbits)
+                    pending = b"".join(seen)
                     continue
                 raise InflateError(
                     f"the body is not valid {encoding} though Content-Encoding says so ({exc})"
@@ -43,6 +48,7 @@ def inflate(chunks: Iterable[bytes], encoding: str, max_bytes: int) -> Iterator[
             pending = inflater.unconsumed_tail
             if out:
                 produced = True
+                seen.clear()
                 yield out
             if inflater.eof:
                 return

@@ -113,6 +113,12 @@ class TargetTransport(httpx.HTTPTransport):
             _budget.deadline = time.monotonic() + self._budget_s
             try:
                 return super().handle_request(request)
+            except UnicodeError as exc:
+                # A host name IDNA cannot encode ("a..b", a 64-character label), from the
+                # socket layer: as unreachable as a name that does not resolve.
+                raise httpx.ConnectError(
+                    f"the host name {request.url.host!r} cannot be encoded ({exc})", request=request
+                ) from None
             except httpx.ConnectError as exc:
                 # A certificate that fails verification fails the same way a moment later.
                 if attempt >= self._retries or "CERTIFICATE_VERIFY_FAILED" in str(exc):
@@ -153,9 +159,25 @@ def read_capped(response: httpx.Response, max_bytes: int) -> None:
     response._content = bytes(body)
 
 
+# Codings a client may be sent without asking (and cannot decode boundedly): refused.
+_REAL_CODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
+
+
+def content_coding(header: str) -> str:
+    """The one coding to undo, from a Content-Encoding value: "" for none.
+
+    ``identity`` and values that are no coding at all (``none``, ``utf-8``: seen on real
+    servers, ignored by browsers and httpx alike) count as none; several real codings are
+    returned joined, which no decoder here accepts.
+    """
+    tokens = [t.strip().lower() for t in header.split(",")]
+    codings = [t for t in tokens if t in INFLATABLE or t in _REAL_CODINGS]
+    return ", ".join(codings)
+
+
 def _decoded(response: httpx.Response, max_bytes: int) -> Iterator[bytes]:
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
+    encoding = content_coding(response.headers.get("content-encoding", ""))
+    if not encoding:
         yield from response.iter_bytes()
         return
     if encoding not in INFLATABLE:

@@ -49,7 +49,29 @@ def runs_for(configured: int | None, markexpr: str) -> int:
     deploy, where time counts) and the median of three otherwise (nightly, by hand)."""
     if configured is not None:
         return configured
-    return SMOKE_RUNS if re.search(r"\bsmoke\b", markexpr or "") else NIGHTLY_RUNS
+    return SMOKE_RUNS if _selects_smoke(markexpr) else NIGHTLY_RUNS
+
+
+def _selects_smoke(markexpr: str) -> bool:
+    """Whether ``-m`` picks smoke tests out: it matches a test marked smoke alone, not an
+    unmarked one ("smoke", "smoke and security"; not "not smoke", not "")."""
+    if not markexpr.strip():
+        return False
+    try:
+        from _pytest.mark.expression import Expression  # pytest's own -m grammar
+
+        expression = Expression.compile(markexpr)
+    except Exception:  # a private API moved, or the expression is pytest's error to report
+        return re.search(r"(?<!not )\bsmoke\b", markexpr) is not None
+    return expression.evaluate(_only_smoke) and not expression.evaluate(_unmarked)
+
+
+def _only_smoke(name: str, /, **_: str | int | bool | None) -> bool:
+    return name == "smoke"
+
+
+def _unmarked(name: str, /, **_: str | int | bool | None) -> bool:
+    return False
 
 
 def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:

@@ -26,6 +26,7 @@ import urllib3.connection
 import urllib3.exceptions
 
 from pytest_prodready._inflate import INFLATABLE, InflateError, inflate
+from pytest_prodready._transport import ACCEPT_ENCODING, content_coding
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -36,8 +37,6 @@ __all__ = [
     "read_capped",
 ]
 
-# Only codings inflated here under a cap (urllib3 before 2.6 inflates br and zstd at once).
-ACCEPT_ENCODING = "gzip, deflate"
 _CHUNK = 64 * 1024
 _state = threading.local()  # .deadline: the monotonic deadline of this thread's request
 
@@ -207,12 +206,16 @@ def read_capped(response: requests.Response, max_bytes: int, budget_s: float) ->
 
 
 def _decoded(raw: Any, max_bytes: int) -> Iterator[bytes]:
-    encoding = raw.headers.get("content-encoding", "").strip().lower()
+    encoding = content_coding(raw.headers.get("content-encoding", ""))
     chunks = raw.stream(_CHUNK, decode_content=False)
-    if encoding not in INFLATABLE:
-        # identity, or a coding we did not ask for: its bytes as sent, never inflated.
+    if not encoding:
         yield from chunks
         return
+    if encoding not in INFLATABLE:
+        raise requests.exceptions.ContentDecodingError(
+            f"the server sent Content-Encoding {encoding}, which was not asked for "
+            f"(Accept-Encoding: {ACCEPT_ENCODING})"
+        )
     try:
         yield from inflate(chunks, encoding, max_bytes)
     except InflateError as exc:

@@ -86,7 +86,7 @@ class Rule:
             id=self.id,
             severity=self.severity if severity is None else severity,
             title=self.title,
-            evidence=evidence,
+            evidence=printable(evidence),
             remediation=self.remediation,
             url=url,
         )
@@ -95,6 +95,17 @@ class Rule:
     def anchor(self) -> str:
         """Where the README's finding catalogue documents this id."""
         return f"README.md#{self.id}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``): evidence quotes what a target
+    sent, and a Location or header carrying ANSI sequences must not rewrite the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        for c in text
+    )
 
 
 _RULES: dict[str, Rule] = {}

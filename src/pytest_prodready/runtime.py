@@ -230,7 +230,7 @@ class Runtime:
 
     def _find_protected_redirect(self) -> str | None:
         protected = {
-            env.host: name
+            _bare_host(env.host): name
             for name, env in self.config_file.envs.items()
             if env.protected and env.host and name != self.selection.name
         }
@@ -244,13 +244,16 @@ class Runtime:
         for _ in range(MAX_REDIRECT_HOPS):
             try:
                 response = client.get(url)
-            except httpx.HTTPError:
+            except (httpx.HTTPError, httpx.InvalidURL):
                 return None  # an unreachable target cannot be damaged; its tests report it
             location = response.headers.get("location")
             if not response.is_redirect or not location:
                 return None
-            url = urljoin(url, location)
-            host = urlsplit(url).hostname
+            try:
+                url = urljoin(url, location)
+                host = _bare_host(urlsplit(url).hostname or "")
+            except ValueError:
+                return None  # no client can follow an unparsable Location either
             if host in protected:
                 return protected[host]
         return None
@@ -267,3 +270,8 @@ class Runtime:
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None
+
+
+def _bare_host(host: str) -> str:
+    """Host names compared as DNS does: case-insensitive, the root's trailing dot dropped."""
+    return host.rstrip(".").lower()

@@ -8,7 +8,6 @@ Configuration names environment variables, never values. A resolved value lives 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import urllib.parse
 from base64 import b64encode
@@ -24,6 +23,7 @@ MASK = "********"
 # Any run of FRAGMENT characters of a secret of at least FRAGMENT_FROM characters is masked.
 FRAGMENT = 12
 FRAGMENT_FROM = 20
+FRAGMENT_STEP = 4  # pieces of FRAGMENT + FRAGMENT_STEP - 1 = 15 characters or more are found
 
 
 class Secret:
@@ -78,7 +78,6 @@ class Redactor:
 
     _replacements: dict[str, str] = field(default_factory=dict)
     _fragments: dict[str, str] = field(default_factory=dict, repr=False)
-    _fragment_re: re.Pattern[str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def register(self, name: str, value: str) -> None:
@@ -94,10 +93,6 @@ class Redactor:
             if len(value) >= FRAGMENT_FROM:
                 for start in range(len(value) - FRAGMENT + 1):
                     self._fragments.setdefault(value[start : start + FRAGMENT], mask)
-                alternatives = "|".join(
-                    re.escape(f) for f in sorted(self._fragments, key=len, reverse=True)
-                )
-                self._fragment_re = re.compile(f"(?=({alternatives}))")
 
     def __bool__(self) -> bool:
         return bool(self._replacements)
@@ -113,18 +108,30 @@ class Redactor:
         return self._scrub_fragments(text)
 
     def _scrub_fragments(self, text: str) -> str:
-        if self._fragment_re is None:
+        fragments = self._fragments
+        if not fragments or len(text) < FRAGMENT:
             return text
-        spans: list[list[int]] = []  # merged [start, end) of overlapping fragment matches
-        masks: list[str] = []
-        for match in self._fragment_re.finditer(text):
-            start, end = match.start(), match.start() + len(match.group(1))
+        # Probe every FRAGMENT_STEP-th window (a piece of FRAGMENT + FRAGMENT_STEP - 1 or more
+        # characters contains one), then grow each hit to the whole piece: linear in the text,
+        # with one dict lookup per step, whatever the secrets' lengths.
+        spans: list[tuple[int, int, str]] = []
+        last = len(text) - FRAGMENT
+        for probe in range(0, last + 1, FRAGMENT_STEP):
+            if spans and probe <= spans[-1][1] - FRAGMENT:
+                continue  # inside a piece already found
+            mask = fragments.get(text[probe : probe + FRAGMENT])
+            if mask is None:
+                continue
+            start = probe
+            while start > 0 and text[start - 1 : start - 1 + FRAGMENT] in fragments:
+                start -= 1
+            end = probe
+            while end < last and text[end + 1 : end + 1 + FRAGMENT] in fragments:
+                end += 1
             if spans and start <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], end)
-            else:
-                spans.append([start, end])
-                masks.append(self._fragments[match.group(1)])
-        for (start, end), mask in zip(reversed(spans), reversed(masks), strict=True):
+                start = spans.pop()[0]
+            spans.append((start, end + FRAGMENT, mask))
+        for start, end, mask in reversed(spans):
             text = text[:start] + mask + text[end:]
         return text
 

@@ -71,3 +71,11 @@ def test_same_key_in_two_assets_is_one_finding() -> None:
     text = 'const k = "sk_live_51AbCdEfGhIjKlMn";'
     assets = [Asset("https://a.test/", text), Asset("https://a.test/app.js", text)]
     assert len(evaluate(assets, production=True)) == 1
+
+
+def test_a_jwt_whose_payload_nests_past_the_stack_is_not_a_crash() -> None:
+    import base64
+
+    payload = base64.urlsafe_b64encode(b'{"a":' * 100_000).decode().rstrip("=")
+    token = f"eyJhbGciOiJIUzI1NiJ9.eyJ{payload[3:]}.c2lnbmF0dXJlLXZhbHVl"
+    assert evaluate([Asset("https://a.test/app.js", f'"{token}"')], production=True) == []

@@ -684,3 +684,18 @@ def test_frame_ancestors_are_judged_across_enforced_policies() -> None:
     assert csp.evaluate_framing(policies, PARTNER, page_url=HTTPS) == []
     both = ["frame-ancestors https://other.example", "frame-ancestors *"]
     assert [f.id for f in csp.evaluate_framing(both, PARTNER)] == ["csp.frame-ancestors-unexpected"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["https://partner.example.com:443", "https://partner.example.com/embed/"],
+)
+def test_frame_ancestors_spellings_of_a_declared_origin_pass(source: str) -> None:
+    assert csp.evaluate_framing([f"frame-ancestors {source}"], PARTNER, page_url=HTTPS) == []
+
+
+@pytest.mark.parametrize(
+    "source", ["partner.example.com", "https://*.example.com", "http://partner.example.com"]
+)
+def test_frame_ancestors_broader_than_the_declared_origin_fail(source: str) -> None:
+    assert csp.evaluate_framing([f"frame-ancestors {source}"], PARTNER, page_url=HTTPS)

@@ -70,7 +70,7 @@ def mask(secret: str) -> str:
 def _jwt_role(payload: str) -> str | None:
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not a JWT payload we can read
         return None
     role = claims.get("role") if isinstance(claims, dict) else None
     return role if isinstance(role, str) else None

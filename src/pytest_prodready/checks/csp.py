@@ -845,13 +845,22 @@ def evaluate_framing(
 
 
 def _origin(value: str) -> str:
-    return value.strip().rstrip("/").lower()
+    value = value.strip().rstrip("/").lower()
+    for scheme, port in (("http://", ":80"), ("https://", ":443")):
+        if value.startswith(scheme) and value.endswith(port):
+            return value[: -len(port)]
+    return value
 
 
 def _declared_source(s: Source, declared: set[str]) -> bool:
     if s.kind is SourceKind.KEYWORD and s.name in ("self", "none"):
         return True
-    return s.kind is SourceKind.HOST and _origin(s.raw) in declared
+    if s.kind is not SourceKind.HOST or not s.scheme or "*" in s.host:
+        return False  # a scheme-less or wildcard host lets in more than one origin
+    default = {"http": "80", "https": "443"}.get(s.scheme.lower())
+    port = "" if s.port in ("", default) else f":{s.port}"
+    # A path in frame-ancestors does not narrow who may frame the page: the origin counts.
+    return f"{s.scheme}://{s.host}{port}".lower() in declared
 
 
 def nonces(policies: list[str]) -> set[str]:
