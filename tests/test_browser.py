@@ -828,6 +828,43 @@ def test_a_test_that_typed_secrets_keeps_screenshots_but_no_trace(
     assert_no_secret_in(out, result.stderr.str(), report, xml)
 
 
+@pytest.mark.usefixtures("one_browser_at_a_time", "secrets_in_env")
+def test_an_interrupted_test_that_typed_secrets_leaves_no_trace(pytester: pytest.Pytester) -> None:
+    """Ctrl-C right after the secret was typed: no teardown report, but pytest-playwright
+    still saves the unfinished test's trace as the session ends; it must not survive."""
+    config = pytester.path / "prodready.toml"
+    config.write_text(
+        '[envs.shop]\nembedded = "demo"\ntimeout_s = 1\n'
+        '[envs.shop.secrets]\nadmin_password = "PRODREADY_DEMO_ADMIN_PASSWORD"\n'
+        'api_token = "PRODREADY_DEMO_API_TOKEN"\n'
+        '[envs.shop.flows.login]\npath = "/token-login"\nusername_secret = "api_token"\n'
+        'password_secret = "admin_password"\nsubmit_selector = "#go"\n'
+        'success_url = "/dashboard"\n'
+    )
+    interrupted = TOKEN_LOGIN.replace(
+        '    pytest.fail("failing on purpose: its artifacts are kept")',
+        "    raise KeyboardInterrupt  # as a CI runner cancelling the job",
+    )
+    pytester.makepyfile(test_token_login=interrupted)
+    output = pytester.path / "artifacts"
+    result = pytester.runpytest_subprocess(
+        "test_token_login.py",
+        "--target-env=shop",
+        f"--prodready-config={config}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "--prodready-artifacts=all",
+        f"--output={output}",
+        timeout=120,
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    kept = [p.name for p in output.rglob("*") if p.is_file()]
+    assert not [name for name in kept if name.endswith((".zip", ".webm"))], kept
+    assert_no_secret_in(result.stdout.str(), result.stderr.str())
+
+
 LOGGED_IN_FAILS = """
 import pytest
 

@@ -13,6 +13,7 @@ nothing.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -101,6 +102,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return config.stash.get(_HEADER_KEY, None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Ctrl-C (or a CI cancel) during a test that typed a secret skips its teardown report,
+    # where recordings are withheld; pytest-playwright still saves the trace of that
+    # unfinished test when the session tears its fixtures down, just before this runs.
+    for item in session.items:
+        if item.stash.get(SECRET_TYPED_KEY, None) is None:
+            continue
+        recorder = getattr(item, "_playwright_artifacts_recorder", None)
+        for kind, path in getattr(recorder, "artifacts", ()):
+            if kind in ("trace", "video"):
+                with contextlib.suppress(OSError):
+                    Path(path).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    Path(path).parent.rmdir()  # only when nothing else is left in it
 
 
 @pytest.hookimpl(wrapper=True)
