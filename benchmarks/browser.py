@@ -37,7 +37,7 @@ def wall(args: list[str]) -> float:
 def launch_times(runs: int) -> tuple[list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
-    from pytest_prodready.browser_launch import chromium_switches, find_chromium
+    from pytest_prodready.browser.launch import chromium_switches, find_chromium
 
     chromium = find_chromium(None, "prodready.toml", os.environ)
     if chromium.path is None:

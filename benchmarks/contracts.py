@@ -43,9 +43,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_prodready.contracts_config import OPERATION_PHASES, engine_settings
+from pytest_prodready.config.load import ContractSpec
+from pytest_prodready.contracts.policy import OPERATION_PHASES, engine_settings
 from pytest_prodready.demo import DemoServer, DemoSettings, read_request_log
-from pytest_prodready.profiles import ContractSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VAR = "PRODREADY_BENCH_API_TOKEN"

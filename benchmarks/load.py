@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pytest_prodready import load
 from pytest_prodready.config import Environment, HealthEndpoint
-from pytest_prodready.profiles import LoadSpec
+from pytest_prodready.config.load import LoadSpec
+from pytest_prodready.load import runner as load
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "locustfiles" / "smoke.py"

@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from pytest_prodready import browser_checks, browser_vitals
-from pytest_prodready.browser_facts import PageFacts
+from pytest_prodready.browser import checks as browser_checks
+from pytest_prodready.browser import vitals as browser_vitals
+from pytest_prodready.browser.facts import PageFacts
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 
 pytestmark = [pytest.mark.flows]
 

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_prodready.checks import bundle
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 from pytest_prodready.probes.bundle import gather
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from pytest_prodready.contracts import ContractSuite, Operation, SchemaUnavailable, runner
-from pytest_prodready.contracts_collect import parametrize
-from pytest_prodready.contracts_findings import evaluate
-from pytest_prodready.findings import Finding
+from pytest_prodready.contracts.checks import evaluate
+from pytest_prodready.contracts.collect import parametrize
+from pytest_prodready.contracts.suite import ContractSuite, Operation, SchemaUnavailable, runner
+from pytest_prodready.core.findings import Finding
 
 pytestmark = pytest.mark.contract
 

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_prodready.checks import cookies
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import cors
+from pytest_prodready.checks.pagefacts import endpoint
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
-from pytest_prodready.pagefacts import endpoint
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import cors as cors_probe
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]

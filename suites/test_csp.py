@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import csp
+from pytest_prodready.checks.pagefacts import csp_headers, is_api
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
-from pytest_prodready.pagefacts import csp_headers, is_api
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 

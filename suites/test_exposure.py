@@ -16,7 +16,7 @@ import pytest
 
 from pytest_prodready.checks import exposure, leaks
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import exposure as exposure_probe
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]

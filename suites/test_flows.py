@@ -12,17 +12,17 @@ from collections.abc import Callable, Iterable
 import pytest
 from playwright.sync_api import Page
 
-from pytest_prodready.browser_flows import (
+from pytest_prodready.browser.flows import (
     anonymous_visit,
     cookie_findings,
     log_out,
     logged_in_visit,
 )
-from pytest_prodready.browser_login import LoginOutcome
-from pytest_prodready.browser_watch import PageWatch
+from pytest_prodready.browser.login import LoginOutcome
+from pytest_prodready.browser.watch import PageWatch
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
-from pytest_prodready.profiles import LoginFlow
+from pytest_prodready.config.load import LoginFlow
+from pytest_prodready.core.findings import Finding
 
 pytestmark = [pytest.mark.flows]
 

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from pytest_prodready.checks import caching, headers, leaks
+from pytest_prodready.checks.pagefacts import is_api
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
-from pytest_prodready.pagefacts import is_api
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 

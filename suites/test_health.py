@@ -10,7 +10,7 @@ import pytest
 
 from pytest_prodready.checks import health
 from pytest_prodready.config import HealthEndpoint
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes.health import sample
 
 LATENCY_SAMPLES = 3

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from pytest_prodready import load
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
+from pytest_prodready.load import runner as load
 
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
 

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_prodready.checks import pages
 from pytest_prodready.config import Environment, GuardedEndpoint, PageSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = pytest.mark.smoke

@@ -16,10 +16,10 @@ import pytest
 
 from pytest_prodready.checks import ratelimit
 from pytest_prodready.config import Environment, RateLimitSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
+from pytest_prodready.core.secrets import Secret
 from pytest_prodready.http import describe_error
 from pytest_prodready.probes.ratelimit import burst
-from pytest_prodready.secrets import Secret
 
 pytestmark = [pytest.mark.ratelimit, pytest.mark.destructive]
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import redirect, tls
+from pytest_prodready.checks.pagefacts import endpoint
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding
-from pytest_prodready.pagefacts import endpoint
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import redirect as redirect_probe
 from pytest_prodready.probes import tls as tls_probe
 

@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 import trustme
 
-from pytest_prodready.browser_artifacts import apply, mode_from, policy_for, withhold_recordings
-from pytest_prodready.browser_checks import (
+from pytest_prodready.browser.artifacts import apply, mode_from, policy_for, withhold_recordings
+from pytest_prodready.browser.checks import (
     console_errors,
     csp_violations,
     failed_requests,
     mixed_content,
 )
-from pytest_prodready.browser_facts import (
+from pytest_prodready.browser.facts import (
     ConsoleEntry,
     DocumentScripts,
     FailedRequest,
@@ -34,20 +34,20 @@ from pytest_prodready.browser_facts import (
     Violation,
     VitalsSample,
 )
-from pytest_prodready.browser_flows import cookie_findings, judge_anonymous
-from pytest_prodready.browser_launch import (
+from pytest_prodready.browser.flows import cookie_findings, judge_anonymous
+from pytest_prodready.browser.launch import (
     Chromium,
     chromium_switches,
     find_chromium,
     leaf_pin,
     spki_sha256,
 )
-from pytest_prodready.browser_login import LoginOutcome
-from pytest_prodready.browser_vitals import vitals
+from pytest_prodready.browser.login import LoginOutcome
+from pytest_prodready.browser.vitals import vitals
+from pytest_prodready.config.load import Vitals
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.demo import DemoServer
-from pytest_prodready.findings import Finding
 from pytest_prodready.fixtures import NO_TARGET
-from pytest_prodready.profiles import Vitals
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = [str(ROOT / "suites" / "test_browser.py"), str(ROOT / "suites" / "test_flows.py")]
@@ -926,6 +926,6 @@ def test_a_test_on_the_logged_in_page_keeps_no_trace_of_its_session_cookie(
 def test_vitals_runs_follow_the_selection_unless_configured(
     configured: int | None, markexpr: str, expected: int
 ) -> None:
-    from pytest_prodready.browser_vitals import runs_for
+    from pytest_prodready.browser.vitals import runs_for
 
     assert runs_for(configured, markexpr) == expected

@@ -25,8 +25,6 @@ import schemathesis
 import schemathesis.engine
 import schemathesis.engine.events  # noqa: F401  # the stateful phase's events are matched too
 
-import pytest_prodready.contracts
-import pytest_prodready.contracts_engine  # noqa: F401
 from pytest_prodready.demo import DemoServer, DemoSettings, read_request_log
 from pytest_prodready.demo.openapi import openapi_document
 

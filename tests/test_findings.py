@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from pytest_prodready.config import Acceptance
-from pytest_prodready.findings import (
+from pytest_prodready.core.findings import (
     CATALOGUE,
     Finding,
     Severity,
@@ -73,8 +73,8 @@ def test_catalogue_ids_are_unique_well_formed_and_documented() -> None:
 def test_readme_catalogue_is_current() -> None:
     from pathlib import Path
 
-    from pytest_prodready.docs import update
+    from pytest_prodready.report.docs import update
 
     readme = Path(__file__).resolve().parent.parent / "README.md"
     current = readme.read_text(encoding="utf-8")
-    assert update(current, catalogue()) == current, "run: python -m pytest_prodready.docs"
+    assert update(current, catalogue()) == current, "run: python -m pytest_prodready.report.docs"

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from pytest_prodready._inflate import InflateError, inflate
+from pytest_prodready.http._inflate import InflateError, inflate
 
 TEXT = b"deflated body " * 2000
 

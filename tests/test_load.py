@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from pytest_prodready import load
 from pytest_prodready.config import Environment
-from pytest_prodready.load_process import alive
-from pytest_prodready.load_report import chart_svg, read_history
-from pytest_prodready.load_slo import Figures, SloSpec, Thresholds, evaluate
-from pytest_prodready.profiles import LoadSpec, Slo
+from pytest_prodready.config.load import LoadSpec, Slo
+from pytest_prodready.load import runner as load
+from pytest_prodready.load.process import alive
+from pytest_prodready.load.report import chart_svg, read_history
+from pytest_prodready.load.slo import Figures, SloSpec, Thresholds, evaluate
 from tests.servers import ThreadedServer, serve
 
 ROOT = Path(__file__).resolve().parent.parent

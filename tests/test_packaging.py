@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_prodready import profiles
-from pytest_prodready._table import Table
+from pytest_prodready.config import load as profiles
+from pytest_prodready.config._table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_prodready.diff import main as diff_main
+from pytest_prodready.report.diff import main as diff_main
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_SCHEMA = json.loads(
@@ -261,7 +261,7 @@ def test_secret_in_a_failing_test_reaches_no_report(
 
 
 FINDING_WITH_TOKEN = """
-from pytest_prodready.findings import Finding, Severity
+from pytest_prodready.core.findings import Finding, Severity
 
 def test_reports_a_leaked_token(secret, assert_no_findings):
     token = secret("api_token").reveal()

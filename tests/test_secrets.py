@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_prodready.secrets import MASK, Redactor, Secret, SecretStore, load_dotenv
+from pytest_prodready.core.secrets import MASK, Redactor, Secret, SecretStore, load_dotenv
 
 VALUE = "s3cr3t/va+lue&more"
 

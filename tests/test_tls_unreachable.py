@@ -24,7 +24,7 @@ import pytest
 import trustme
 
 from pytest_prodready.checks import tls as tls_check
-from pytest_prodready.findings import Severity
+from pytest_prodready.core.findings import Severity
 from pytest_prodready.probes import tls as tls_probe
 from tests.faults.harness import failure_blocks
 

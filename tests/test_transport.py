@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from pytest_prodready._transport import TRUNCATED, TargetTransport
 from pytest_prodready.config import Environment
 from pytest_prodready.http import BAD_LOCATION, make_client
+from pytest_prodready.http._transport import TRUNCATED, TargetTransport
 
 Handler = Callable[[socket.socket], None]
 
@@ -233,7 +233,7 @@ def test_a_host_name_idna_cannot_encode_is_a_connect_error(host: str) -> None:
     ],
 )
 def test_content_coding_ignores_what_is_no_coding(header: str, coding: str) -> None:
-    from pytest_prodready._transport import content_coding
+    from pytest_prodready.http._transport import content_coding
 
     assert content_coding(header) == coding
 

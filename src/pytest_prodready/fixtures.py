@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, TypeVar
 import pytest
 
 from pytest_prodready.config import Acceptance, Environment
-from pytest_prodready.findings import Finding, judge
-from pytest_prodready.runtime import Runtime, TargetError
-from pytest_prodready.secrets import Secret
+from pytest_prodready.core.findings import Finding, judge
+from pytest_prodready.core.secrets import Secret
+from pytest_prodready.target.runtime import Runtime, TargetError
 
 if TYPE_CHECKING:
     import httpx

@@ -1,7 +1,7 @@
 """The locust side of pytest-prodready. Imported only inside a locust process, never by pytest.
 
 Importing locust monkey-patches the standard library with gevent, so pytest-prodready runs
-locust as a child process (:mod:`pytest_prodready.load`), whose launcher imports this module
+locust as a child process (:mod:`pytest_prodready.load.runner`), whose launcher imports this module
 before locust reads the locustfile. A locustfile importing :class:`ProdreadyUser` loads it
 too, so a plain ``locust -f locustfiles/smoke.py`` run gets the same behaviour:
 
@@ -37,7 +37,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRu
 from locust.stats import StatsEntry, StatsError, sort_stats
 
 from pytest_prodready import __version__
-from pytest_prodready.load_slo import (
+from pytest_prodready.load.slo import (
     CPU_BOUND_PERCENT,
     DEFAULT_PROGRESS_S,
     PROGRESS_PREFIX,

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from pytest_prodready.findings import Severity
+from pytest_prodready.core.findings import Severity
 
 __all__ = ["CONFIG_VAR", "EXPECT_VERSION_VAR", "MAX_WAIT_S", "TARGET_ENV_VAR", "pytest_addoption"]
 

@@ -7,17 +7,18 @@ from collections.abc import Callable, Generator
 
 import pytest
 
-from pytest_prodready import browser, fixtures
+from pytest_prodready import fixtures
+from pytest_prodready.browser import plugin as browser
 from pytest_prodready.config import (
     Environment,
     GuardedEndpoint,
     RateLimitSpec,
 )
+from pytest_prodready.core.secrets import Redactor
 from pytest_prodready.fixtures import RUNTIME_KEY
 from pytest_prodready.options import pytest_addoption  # noqa: F401 - a hook
-from pytest_prodready.reporting import header_lines, install_log_redaction, scrub_report
-from pytest_prodready.secrets import Redactor
-from pytest_prodready.selection import build_runtime
+from pytest_prodready.report.header import header_lines, install_log_redaction, scrub_report
+from pytest_prodready.target.selection import build_runtime
 
 MARKERS = {
     "smoke": "fast and safe: runs after every deploy, touches nothing",
@@ -50,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.stash.setdefault(_CLEANUP_KEY, []).append(install_log_redaction(redactor))
     if not hasattr(config, "workerinput"):
-        from pytest_prodready.summary import Collector
+        from pytest_prodready.report.summary import Collector
 
         config.pluginmanager.register(Collector(config, runtime), "prodready.summary")
     env = runtime.declared
@@ -64,7 +65,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     expected = config.getoption("wait_for_version")
     if not expected or hasattr(config, "workerinput") or config.option.collectonly:
         return
-    from pytest_prodready.gate import wait_for_release
+    from pytest_prodready.target.gate import wait_for_release
 
     runtime = config.stash[RUNTIME_KEY]
     assert runtime is not None  # _build_runtime refuses --wait-for-version without one
@@ -211,7 +212,7 @@ def pytest_runtest_makereport(
     if runtime is None:
         return report
     if call.when == "call":
-        from pytest_prodready.summary import findings_table, payload
+        from pytest_prodready.report.summary import findings_table, payload
 
         data = payload(item, runtime)
         report.prodready = data  # type: ignore[attr-defined]

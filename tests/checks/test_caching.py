@@ -11,7 +11,7 @@ import pytest
 
 from pytest_prodready.checks import caching
 from pytest_prodready.checks.grammar import parse_cache_control
-from pytest_prodready.findings import CATALOGUE, Finding, Rule
+from pytest_prodready.core.findings import CATALOGUE, Finding, Rule
 
 IDS = {"cache.sensitive-cacheable", "cache.static-not-immutable", "compression.missing"}
 HTML = "text/html; charset=utf-8"

@@ -19,7 +19,17 @@ import urllib3.connection
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.errors import get_request_error_message
 
-from pytest_prodready.contracts_config import (
+from pytest_prodready.config.load import CONTRACT_CHECKS, ContractSpec
+from pytest_prodready.contracts.checks import (
+    CHECK_RULES,
+    CheckFailure,
+    OperationOutcome,
+    curl_command,
+    evaluate,
+    excerpt,
+)
+from pytest_prodready.contracts.engine import UnsafeRequestRefused, transport_guard
+from pytest_prodready.contracts.policy import (
     OPERATION_PHASES,
     Operation,
     SchemaSource,
@@ -29,17 +39,7 @@ from pytest_prodready.contracts_config import (
     sends_unsafe,
     shell_value,
 )
-from pytest_prodready.contracts_engine import UnsafeRequestRefused, transport_guard
-from pytest_prodready.contracts_findings import (
-    CHECK_RULES,
-    CheckFailure,
-    OperationOutcome,
-    curl_command,
-    evaluate,
-    excerpt,
-)
-from pytest_prodready.contracts_transport import BudgetExceeded, per_operation_timeout
-from pytest_prodready.profiles import CONTRACT_CHECKS, ContractSpec
+from pytest_prodready.contracts.transport import BudgetExceeded, per_operation_timeout
 
 API = "https://api.test/v1"
 ITEMS = Operation("GET", "/items", "listItems")

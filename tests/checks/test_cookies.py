@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import cookies
-from pytest_prodready.findings import CATALOGUE, Finding, Rule, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Rule, Severity
 
 IDS = {
     "cookie.no-secure",

@@ -7,7 +7,7 @@ import pytest
 
 from pytest_prodready.checks import cors
 from pytest_prodready.checks.cors import CorsProbe, evaluate, hostile_origins
-from pytest_prodready.findings import CATALOGUE, Finding, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Severity
 
 EVIL = "https://evil.example"
 TRUSTED = "https://app.example.com"

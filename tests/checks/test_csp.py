@@ -15,7 +15,7 @@ from pytest_prodready.checks.csp import (
     parse,
 )
 from pytest_prodready.checks.csp_parse import Problem, SourceKind, parse_list
-from pytest_prodready.findings import CATALOGUE, Finding, Rule, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Rule, Severity
 
 HTTPS = "https://app.example.com/"
 HTTP = "http://app.example.com/"

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_prodready.checks import exposure
 from pytest_prodready.checks.exposure import EXPOSURES, PathResult, evaluate
-from pytest_prodready.findings import CATALOGUE, Finding, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Severity
 
 BASE = "https://app.example.com"
 NOT_FOUND = PathResult(

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_prodready.checks import health, pages
 from pytest_prodready.config import GuardedEndpoint, HealthEndpoint, PageSpec, ReleaseSpec
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 
 URL = "https://app.test/api/health"
 

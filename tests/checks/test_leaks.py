@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pytest_prodready.checks import leaks
-from pytest_prodready.findings import CATALOGUE, Finding, Rule, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Rule, Severity
 
 IDS = {
     "leak.server-version",

@@ -14,7 +14,7 @@ import pytest
 from pytest_prodready.checks import ratelimit
 from pytest_prodready.checks.ratelimit import Burst, Quota, Sample
 from pytest_prodready.config import RateLimitSpec
-from pytest_prodready.findings import CATALOGUE, Finding, Rule
+from pytest_prodready.core.findings import CATALOGUE, Finding, Rule
 from pytest_prodready.probes.ratelimit import burst as send_burst
 
 IDS = {

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_prodready.checks import redirect
 from pytest_prodready.checks.redirect import Hop, evaluate
-from pytest_prodready.findings import CATALOGUE, Finding, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Severity
 
 HTTPS_URL = "https://app.example.com/"
 

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_prodready.checks import tls
 from pytest_prodready.checks.tls import TlsFacts, evaluate, hostname_matches
-from pytest_prodready.findings import CATALOGUE, Finding, Severity
+from pytest_prodready.core.findings import CATALOGUE, Finding, Severity
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 GOOD = TlsFacts(

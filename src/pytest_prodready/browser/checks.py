@@ -1,7 +1,7 @@
 """The pure checks behind the browser suites: facts a real browser gathered in, findings out.
 
 Console errors, failed same-origin requests, mixed content and CSP violations; web vitals are
-judged in :mod:`pytest_prodready.browser_vitals`.
+judged in :mod:`pytest_prodready.browser.vitals`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from collections import Counter
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pytest_prodready.browser_facts import (
+from pytest_prodready.browser.facts import (
     ConsoleEntry,
     DocumentScripts,
     PageFacts,
     Violation,
     same_origin,
 )
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "console_errors",

@@ -1,7 +1,8 @@
 """Our browser fixtures: ``page_watch``, ``browser_visit``, ``login_flow``, ``log_in``,
-``browser_login`` and ``logged_in_page``. plugin.py registers :mod:`pytest_prodready.browser`,
-which imports them, so they sit on top of pytest-playwright's chain (``browser``,
-``new_context``) and its overrides of ``browser_context_args``.
+``browser_login`` and ``logged_in_page``. plugin.py registers
+:mod:`pytest_prodready.browser.plugin`, which imports them, so they sit on top of
+pytest-playwright's chain (``browser``, ``new_context``) and its overrides of
+``browser_context_args``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pytest_prodready.browser_artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
-from pytest_prodready.browser_vitals import runs_for
-from pytest_prodready.findings import Finding
+from pytest_prodready.browser.artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
+from pytest_prodready.browser.vitals import runs_for
+from pytest_prodready.config.load import LoginFlow
+from pytest_prodready.core.findings import Finding
 from pytest_prodready.fixtures import resolved, runtime_of
-from pytest_prodready.profiles import LoginFlow
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-    from pytest_prodready.browser_facts import PageFacts
-    from pytest_prodready.browser_login import LoginOutcome
-    from pytest_prodready.browser_watch import PageWatch
+    from pytest_prodready.browser.facts import PageFacts
+    from pytest_prodready.browser.login import LoginOutcome
+    from pytest_prodready.browser.watch import PageWatch
     from pytest_prodready.config import Environment
-    from pytest_prodready.runtime import Runtime
+    from pytest_prodready.target.runtime import Runtime
 
 __all__ = [
     "ARTIFACTS_KEY",
@@ -65,7 +66,7 @@ def page_watch(pytestconfig: pytest.Config, target: Environment) -> Callable[[Pa
     """``watch = page_watch(page)`` before the first ``goto``: records console errors,
     uncaught exceptions, failed same-origin requests, mixed content and CSP violations;
     ``watch.findings()`` judges all of it, for ``assert_no_findings``."""
-    from pytest_prodready.browser_watch import PageWatch
+    from pytest_prodready.browser.watch import PageWatch
 
     assert target.base_url is not None
     origin = _origin(target.base_url)
@@ -89,7 +90,7 @@ def browser_visit(
     loaded once per session (per path): console, requests, mixed content, CSP events, and
     ``[envs.X.vitals] runs`` web-vitals samples. A page the browser cannot load at all fails
     the test in one line."""
-    from pytest_prodready.browser_watch import probe_page
+    from pytest_prodready.browser.watch import probe_page
 
     runtime = runtime_of(pytestconfig)
     assert target.base_url is not None
@@ -142,7 +143,7 @@ def _credentials(runtime: Runtime, flow: LoginFlow) -> tuple[str, str]:
 def _log_in(
     pytestconfig: pytest.Config, page: Page, flow: LoginFlow, *, keep_state: bool
 ) -> LoginOutcome:
-    from pytest_prodready.browser_login import log_in
+    from pytest_prodready.browser.login import log_in
 
     runtime = runtime_of(pytestconfig)
     env = resolved(runtime)

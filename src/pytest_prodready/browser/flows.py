@@ -11,14 +11,14 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from pytest_prodready.findings import Finding, Severity, rule
-from pytest_prodready.profiles import LoginFlow
+from pytest_prodready.config.load import LoginFlow
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-    from pytest_prodready.browser_login import LoginOutcome
-    from pytest_prodready.browser_watch import PageWatch
+    from pytest_prodready.browser.login import LoginOutcome
+    from pytest_prodready.browser.watch import PageWatch
 
 __all__ = [
     "LOGIN_FAILED",

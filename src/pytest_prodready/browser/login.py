@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from pytest_prodready.browser_facts import PageFacts
-from pytest_prodready.browser_flows import LOGIN_FAILED, POLL_S, lands_on
-from pytest_prodready.browser_watch import PageWatch, is_main_frame
-from pytest_prodready.findings import Finding
-from pytest_prodready.profiles import LoginFlow
-from pytest_prodready.secrets import MASK
+from pytest_prodready.browser.facts import PageFacts
+from pytest_prodready.browser.flows import LOGIN_FAILED, POLL_S, lands_on
+from pytest_prodready.browser.watch import PageWatch, is_main_frame
+from pytest_prodready.config.load import LoginFlow
+from pytest_prodready.core.findings import Finding
+from pytest_prodready.core.secrets import MASK
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
@@ -47,7 +47,7 @@ class LoginOutcome:
         """``flow.login-failed``, or what the browser reported during a successful login."""
         if not self.ok:
             return [LOGIN_FAILED(self.evidence, url=self.login_url)]
-        from pytest_prodready.browser_checks import page_findings
+        from pytest_prodready.browser.checks import page_findings
 
         return page_findings(self.facts) if self.facts is not None else []
 

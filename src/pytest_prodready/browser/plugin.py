@@ -3,7 +3,7 @@
 plugin.py registers this module after pytest-playwright, so ``browser_type_launch_args`` and
 ``browser_context_args`` here override that plugin's (and extend them: each asks for the
 overridden fixture of the same name). Our own fixtures live in
-:mod:`pytest_prodready.browser_fixtures` and are registered from here; the hooks decide which
+:mod:`pytest_prodready.browser.fixtures` and are registered from here; the hooks decide which
 artifacts a run keeps, withhold the traces and videos of tests that typed a secret, and attach
 our screenshots to failed tests' HTML reports. Playwright is
 imported inside functions only, so loading the plugin for a run without browser tests costs
@@ -21,19 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prodready import (
-    browser_checks,  # noqa: F401 - declares the finding ids
-    browser_flows,  # noqa: F401 - declares the finding ids
-    browser_vitals,  # noqa: F401 - declares the finding ids
+from pytest_prodready.browser import (
+    checks,  # noqa: F401 - declares the finding ids
+    flows,  # noqa: F401 - declares the finding ids
+    vitals,  # noqa: F401 - declares the finding ids
 )
-from pytest_prodready.browser_artifacts import (
+from pytest_prodready.browser.artifacts import (
     SECRET_TYPED_KEY,
     apply,
     mode_from,
     policy_for,
     withhold_recordings,
 )
-from pytest_prodready.browser_fixtures import (
+from pytest_prodready.browser.fixtures import (
     ARTIFACTS_KEY,
     SHOTS_KEY,
     _prodready_login,  # noqa: F401 - a fixture
@@ -44,7 +44,7 @@ from pytest_prodready.browser_fixtures import (
     login_flow,
     page_watch,
 )
-from pytest_prodready.browser_launch import (
+from pytest_prodready.browser.launch import (
     Chromium,
     autodetect_enabled,
     chromium_switches,
@@ -56,7 +56,7 @@ from pytest_prodready.fixtures import RUNTIME_KEY, resolved
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-    from pytest_prodready.runtime import Runtime
+    from pytest_prodready.target.runtime import Runtime
 
 __all__ = [
     "browser",

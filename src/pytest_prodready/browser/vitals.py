@@ -6,9 +6,9 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 
-from pytest_prodready.browser_facts import VitalsSample
-from pytest_prodready.findings import Finding, Severity, rule
-from pytest_prodready.profiles import Vitals
+from pytest_prodready.browser.facts import VitalsSample
+from pytest_prodready.config.load import Vitals
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["median_vitals", "runs_for", "vitals"]
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_prodready.browser_checks import page_findings
-from pytest_prodready.browser_facts import (
+from pytest_prodready.browser.checks import page_findings
+from pytest_prodready.browser.facts import (
     ConsoleEntry,
     DocumentScripts,
     FailedRequest,
@@ -24,7 +24,7 @@ from pytest_prodready.browser_facts import (
     Violation,
     VitalsSample,
 )
-from pytest_prodready.findings import Finding
+from pytest_prodready.core.findings import Finding
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from pytest_prodready._transport import TRUNCATED
+from pytest_prodready.http._transport import TRUNCATED
 
 __all__ = ["body_excerpt", "excerpt", "truncation_note"]
 

@@ -14,7 +14,7 @@ from pytest_prodready.checks.grammar import (
     parse_cache_control,
     request_of,
 )
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "is_publicly_cacheable"]
 

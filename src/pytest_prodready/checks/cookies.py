@@ -18,7 +18,7 @@ from pytest_prodready.checks.grammar import (
     request_of,
     response_date,
 )
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "is_session_cookie"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from pytest_prodready.findings import Finding, Rule, Severity, rule
+from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
     "ANY_ORIGIN_REFLECTION",

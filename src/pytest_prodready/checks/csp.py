@@ -33,7 +33,7 @@ from pytest_prodready.checks.csp_parse import (
     parse,
     parse_list,
 )
-from pytest_prodready.findings import Finding, Rule, Severity, rule
+from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
     "Policy",

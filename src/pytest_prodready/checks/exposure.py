@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from pytest_prodready.findings import Finding, Rule, Severity, rule
+from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
     "ACTUATOR",

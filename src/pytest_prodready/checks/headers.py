@@ -18,7 +18,7 @@ from pytest_prodready.checks.grammar import (
     request_of,
     split_list,
 )
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate"]
 

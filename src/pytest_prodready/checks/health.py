@@ -11,7 +11,7 @@ import httpx
 
 from pytest_prodready.checks._text import body_excerpt
 from pytest_prodready.config import HealthEndpoint, ReleaseSpec
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "evaluate_release", "release_of"]
 

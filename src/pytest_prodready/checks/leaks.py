@@ -12,7 +12,7 @@ import re
 import httpx
 
 from pytest_prodready.checks.grammar import clip, header_evidence, request_of
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "evaluate_error_page"]
 

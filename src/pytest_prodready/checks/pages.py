@@ -8,7 +8,7 @@ import httpx
 
 from pytest_prodready.checks._text import truncation_note
 from pytest_prodready.config import GuardedEndpoint, PageSpec
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate_guarded", "evaluate_page", "evaluate_protected"]
 

@@ -20,7 +20,7 @@ from pytest_prodready.checks.ratelimit_headers import (
     retry_after_s,
 )
 from pytest_prodready.config import RateLimitSpec
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "LIMIT_HEADERS",

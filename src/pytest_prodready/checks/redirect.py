@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "FIRST_HOP_OFF_HOST",

@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pytest_prodready.findings import Finding, Severity, rule
+from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "EXPIRED",

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_prodready._table import Table
-from pytest_prodready.profiles import (
+from pytest_prodready.config._table import Table
+from pytest_prodready.config.load import (
     ContractSpec,
     LoadSpec,
     LoginFlow,
@@ -29,7 +29,7 @@ from pytest_prodready.profiles import (
     parse_login,
     parse_vitals,
 )
-from pytest_prodready.sections import (
+from pytest_prodready.config.sections import (
     DEFAULT_HEALTH,
     Acceptance,
     Expectations,

@@ -1,6 +1,6 @@
 """Configuration of the heavier suites: API contracts, load, browser flows and web vitals.
 
-Same rules as :mod:`pytest_prodready.sections`: a frozen dataclass per table, a parser per
+Same rules as :mod:`pytest_prodready.config.sections`: a frozen dataclass per table, a parser per
 dataclass, every mistake a one-paragraph ``pytest.UsageError``.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from pytest_prodready._table import Table
+from pytest_prodready.config._table import Table
 
 __all__ = [
     "CONTRACT_CHECKS",
@@ -191,7 +191,7 @@ def _slo(t: Table, *, default_error_rate: float | None = None) -> Slo:
 
 
 # Where the package keeps its locustfiles when installed from a wheel (pyproject force-include).
-SHIPPED_LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
+SHIPPED_LOCUSTFILES = Path(__file__).resolve().parents[1] / "locustfiles"
 
 
 def _locustfile(value: str, base: Path) -> Path:

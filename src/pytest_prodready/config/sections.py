@@ -13,7 +13,7 @@ from datetime import date
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from pytest_prodready._table import Scalar, Table
+from pytest_prodready.config._table import Scalar, Table
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ def parse_expect(t: Table) -> Expectations:
 
 
 def parse_accept(entries: list[Table] | None) -> tuple[Acceptance, ...]:
-    from pytest_prodready.findings import catalogue
+    from pytest_prodready.core.findings import catalogue
 
     accepted = []
     for e in entries or []:

@@ -1,6 +1,6 @@
 """API contracts, the check: what schemathesis saw, as plain data, turned into findings.
 
-Pure: the engine run (:mod:`pytest_prodready.contracts`) records each failed check as a
+Pure: the engine run (:mod:`pytest_prodready.contracts.suite`) records each failed check as a
 :class:`CheckFailure` (request, response excerpt, reproduction); :func:`evaluate` turns an
 operation's record into findings, one per failed check, with a ``curl`` that reproduces it.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pytest_prodready.findings import Finding, Rule, Severity, rule
+from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
     "CHECK_RULES",
@@ -216,7 +216,7 @@ def curl_command(
 
     ``secret_headers`` maps a header name to its value written for double quotes, secrets
     as variable references (``Bearer ${VAR}``, see
-    :func:`~pytest_prodready.contracts_config.shell_value`); headers named in ``masked``
+    :func:`~pytest_prodready.contracts.policy.shell_value`); headers named in ``masked``
     (lower case) show ``[masked]`` instead of their value.
     """
     secret = {name.lower(): value for name, value in secret_headers.items()}

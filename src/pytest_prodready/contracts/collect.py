@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_prodready.contracts import READ_ONLY, ContractSuite, SchemaUnavailable, suite_of
+from pytest_prodready.contracts.suite import READ_ONLY, ContractSuite, SchemaUnavailable, suite_of
 
 __all__ = ["parametrize"]
 

@@ -16,9 +16,9 @@ import requests
 import requests.adapters
 import requests.utils
 
-from pytest_prodready.contracts_config import SAFE_METHODS
-from pytest_prodready.contracts_findings import CheckFailure, OperationOutcome, excerpt
-from pytest_prodready.contracts_transport import (
+from pytest_prodready.contracts.checks import CheckFailure, OperationOutcome, excerpt
+from pytest_prodready.contracts.policy import SAFE_METHODS
+from pytest_prodready.contracts.transport import (
     ACCEPT_ENCODING,
     BudgetExceeded,
     budgeted,
@@ -80,7 +80,7 @@ def transport_guard(
     """Watch every request ``requests`` sends while active; yields what was refused or cut.
 
     Every request gets a whole-request budget of ``budget_s`` (headers and body: a server
-    dribbling bytes cannot hold it longer, see :mod:`pytest_prodready.contracts_transport`)
+    dribbling bytes cannot hold it longer, see :mod:`pytest_prodready.contracts.transport`)
     and its body is read here, up to ``max_body_mb`` after decompression; a request over
     budget raises :class:`~pytest_prodready.contracts_transport.BudgetExceeded`.
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pytest_prodready.profiles import ContractSpec
+from pytest_prodready.config.load import ContractSpec
 
 __all__ = [
     "OPERATION_PHASES",

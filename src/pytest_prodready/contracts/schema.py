@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_prodready.config import Environment
-from pytest_prodready.contracts_config import (
+from pytest_prodready.contracts.checks import SCHEMA_UNAVAILABLE, excerpt
+from pytest_prodready.contracts.policy import (
     Operation,
     SchemaSource,
     origin_of,
     schema_source,
     selected,
 )
-from pytest_prodready.contracts_findings import SCHEMA_UNAVAILABLE, excerpt
-from pytest_prodready.findings import Finding
-from pytest_prodready.runtime import Runtime, TargetError
+from pytest_prodready.core.findings import Finding
+from pytest_prodready.target.runtime import Runtime, TargetError
 
 if TYPE_CHECKING:
     from schemathesis import BaseSchema

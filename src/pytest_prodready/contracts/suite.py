@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_prodready.contracts_config import (
+from pytest_prodready.contracts.checks import OperationOutcome, curl_command
+from pytest_prodready.contracts.policy import (
     OPERATION_PHASES,
     STATEFUL_PHASES,
     Operation,
@@ -28,9 +29,8 @@ from pytest_prodready.contracts_config import (
     sends_unsafe,
     shell_value,
 )
-from pytest_prodready.contracts_findings import OperationOutcome, curl_command
-from pytest_prodready.contracts_schema import LoadedSchema, SchemaUnavailable, load
-from pytest_prodready.runtime import Runtime
+from pytest_prodready.contracts.schema import LoadedSchema, SchemaUnavailable, load
+from pytest_prodready.target.runtime import Runtime
 
 if TYPE_CHECKING:
     from schemathesis import BaseSchema
@@ -126,7 +126,7 @@ class ContractSuite:
         """
         from schemathesis.config import SanitizationConfig
 
-        from pytest_prodready.contracts_engine import Reproduction, execute, transport_guard
+        from pytest_prodready.contracts.engine import Reproduction, execute, transport_guard
 
         schema, seed = self.schema(phases)
         reproduction = Reproduction(

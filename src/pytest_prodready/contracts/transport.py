@@ -7,7 +7,7 @@ one byte every half second never trips a 1 s read timeout (a body dribbled that 
 in memory). Here, while :func:`budgeted` is active, every socket read of a response gets
 ``what is left of the request's budget`` as its timeout, so no request outlives its budget,
 and :func:`read_capped` reads the body up to ``max_body_mb`` after decompression, inflating
-gzip and deflate a bounded step at a time, as :mod:`pytest_prodready._transport` does for
+gzip and deflate a bounded step at a time, as :mod:`pytest_prodready.http._transport` does for
 the rest of the plugin.
 """
 
@@ -25,8 +25,8 @@ import requests
 import urllib3.connection
 import urllib3.exceptions
 
-from pytest_prodready._inflate import INFLATABLE, InflateError, inflate
-from pytest_prodready._transport import ACCEPT_ENCODING, content_coding
+from pytest_prodready.http._inflate import INFLATABLE, InflateError, inflate
+from pytest_prodready.http._transport import ACCEPT_ENCODING, content_coding
 
 __all__ = [
     "ACCEPT_ENCODING",

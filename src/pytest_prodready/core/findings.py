@@ -124,11 +124,11 @@ def rule(id: str, severity: Severity, title: str, remediation: str) -> Rule:
 
 # Modules outside checks/ that declare finding ids (browser, contracts, load).
 _DECLARING = (
-    "pytest_prodready.browser_checks",
-    "pytest_prodready.browser_flows",
-    "pytest_prodready.browser_vitals",
-    "pytest_prodready.contracts_findings",
-    "pytest_prodready.load",
+    "pytest_prodready.browser.checks",
+    "pytest_prodready.browser.flows",
+    "pytest_prodready.browser.vitals",
+    "pytest_prodready.contracts.checks",
+    "pytest_prodready.load.runner",
 )
 
 

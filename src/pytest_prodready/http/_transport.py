@@ -18,7 +18,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from pytest_prodready._inflate import INFLATABLE, InflateError, inflate
+from pytest_prodready.http._inflate import INFLATABLE, InflateError, inflate
 
 __all__ = ["ACCEPT_ENCODING", "TargetTransport", "read_capped"]
 

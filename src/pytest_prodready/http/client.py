@@ -16,8 +16,13 @@ from typing import Any
 import httpx
 
 from pytest_prodready import __version__
-from pytest_prodready._transport import ACCEPT_ENCODING, HEADERS_AT, TargetTransport, read_capped
 from pytest_prodready.config import Environment
+from pytest_prodready.http._transport import (
+    ACCEPT_ENCODING,
+    HEADERS_AT,
+    TargetTransport,
+    read_capped,
+)
 
 __all__ = [
     "BAD_LOCATION",
@@ -53,7 +58,7 @@ def make_client(
     The client is anonymous: it keeps no cookies, so one test's session never leaks into
     another's checks (a protected page must be judged as a stranger sees it). Every request
     has a whole-request budget of the env's ``timeout_s`` and bodies are read up to
-    ``max_body_mb`` (decompressed): see :mod:`pytest_prodready._transport`.
+    ``max_body_mb`` (decompressed): see :mod:`pytest_prodready.http._transport`.
     """
     context = ssl_context(env.ca_bundle)
     budget = timeout_s or env.timeout_s

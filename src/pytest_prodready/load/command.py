@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_prodready.config import Environment
-from pytest_prodready.load_process import free_port
-from pytest_prodready.load_slo import DEFAULT_PROGRESS_S, SloSpec, Thresholds
-from pytest_prodready.profiles import LoadSpec, Slo
+from pytest_prodready.config.load import LoadSpec, Slo
+from pytest_prodready.load.process import free_port
+from pytest_prodready.load.slo import DEFAULT_PROGRESS_S, SloSpec, Thresholds
 
 __all__ = [
     "FINISH_S",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from pytest_prodready.load_slo import Breach, Figures
+from pytest_prodready.load.slo import Breach, Figures
 
 __all__ = ["HistoryPoint", "chart_svg", "read_history", "report_html", "table_html"]
 

@@ -2,8 +2,8 @@
 
 Importing locust monkey-patches the standard library with gevent (measured: a RecursionError
 in ssl, a hang with a Playwright page open), so nothing here imports it. :func:`run` starts
-the command lines of :mod:`~pytest_prodready.load_command` under
-:mod:`~pytest_prodready.load_process`; :mod:`pytest_prodready.locust_plugin`, inside the
+the command lines of :mod:`~pytest_prodready.load.command` under
+:mod:`~pytest_prodready.load.process`; :mod:`pytest_prodready.locust_plugin`, inside the
 child, writes a results JSON from locust's stats objects, and locust's CSV history feeds the
 chart. The SLOs are judged k6-style once the run has ended.
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_prodready.config import Environment
-from pytest_prodready.findings import Finding, Rule, Severity, rule
-from pytest_prodready.load_command import (
+from pytest_prodready.config.load import LoadSpec
+from pytest_prodready.core.findings import Finding, Rule, Severity, rule
+from pytest_prodready.load.command import (
     FINISH_S,
     STARTUP_S,
     LoadError,
@@ -29,9 +30,9 @@ from pytest_prodready.load_command import (
     run_time_s,
     slo_of,
 )
-from pytest_prodready.load_process import alive, supervise
-from pytest_prodready.load_report import HistoryPoint, read_history, report_html
-from pytest_prodready.load_slo import (
+from pytest_prodready.load.process import alive, supervise
+from pytest_prodready.load.report import HistoryPoint, read_history, report_html
+from pytest_prodready.load.slo import (
     AGGREGATED,
     DEFAULT_PROGRESS_S,
     PROGRESS_PREFIX,
@@ -40,7 +41,6 @@ from pytest_prodready.load_slo import (
     SloSpec,
     evaluate,
 )
-from pytest_prodready.profiles import LoadSpec
 
 if TYPE_CHECKING:
     import pytest

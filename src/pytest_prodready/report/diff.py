@@ -1,7 +1,7 @@
 """Environment drift: what one environment's run found that another's did not.
 
     prodready-diff staging.json prod.json
-    python -m pytest_prodready.diff staging.json prod.json
+    python -m pytest_prodready.report.diff staging.json prod.json
 
 Compares two JSON summaries (``--prodready-json``): findings present in only one of them
 (by id and path) and the security-relevant header values that differ per path, e.g.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pytest_prodready.summary import SCHEMA_VERSION
+from pytest_prodready.report.summary import SCHEMA_VERSION
 
 __all__ = ["Drift", "compare", "main"]
 

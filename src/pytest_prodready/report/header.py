@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from pytest_prodready.runtime import Runtime
-from pytest_prodready.secrets import Redactor
+from pytest_prodready.core.secrets import Redactor
+from pytest_prodready.target.runtime import Runtime
 
 __all__ = ["header_lines", "install_log_redaction", "scrub_report"]
 

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready import __version__
-from pytest_prodready.findings import Finding, Severity
+from pytest_prodready.core.findings import Finding, Severity
 from pytest_prodready.fixtures import ACCEPTED_KEY, FINDINGS_KEY
-from pytest_prodready.runtime import Runtime
+from pytest_prodready.target.runtime import Runtime
 
 __all__ = ["SCHEMA_VERSION", "Collector", "payload", "security_headers"]
 
@@ -244,7 +244,7 @@ class Collector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from pytest_prodready.sarif import to_sarif
+        from pytest_prodready.report.sarif import to_sarif
 
         self._describe_in_metadata(finished=True)
         data = self.summary()

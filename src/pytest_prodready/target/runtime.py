@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import urljoin, urlsplit
 
 from pytest_prodready.config import ConfigFile, Environment
-from pytest_prodready.secrets import Redactor, SecretStore
+from pytest_prodready.core.secrets import Redactor, SecretStore
 
 if TYPE_CHECKING:
     import httpx
@@ -191,7 +191,7 @@ class Runtime:
         """Security headers of the pages fetched since the last call, by URL (for drift)."""
         if self._cache is None:
             return {}
-        from pytest_prodready.summary import security_headers
+        from pytest_prodready.report.summary import security_headers
 
         fresh: dict[str, dict[str, str]] = {}
         for url, response in self._cache.responses().items():

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.core.secrets import Redactor, load_dotenv
 from pytest_prodready.options import CONFIG_VAR, EXPECT_VERSION_VAR, TARGET_ENV_VAR
-from pytest_prodready.runtime import Runtime, Selection, seed_embedded_secrets
-from pytest_prodready.secrets import Redactor, load_dotenv
+from pytest_prodready.target.runtime import Runtime, Selection, seed_embedded_secrets
 
 __all__ = ["build_runtime"]
 

@@ -1,0 +1,1 @@
+"""Real-browser checks with Playwright: page facts, watches and logins (the door imports none)."""

@@ -1,0 +1,1 @@
+"""API contracts with schemathesis, bounded and read-only on protected environments."""

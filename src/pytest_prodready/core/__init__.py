@@ -1,0 +1,1 @@
+"""Shared primitives: findings and verdicts, the catalogue, evidence, stash keys, secrets."""

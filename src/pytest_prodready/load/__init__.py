@@ -1,0 +1,1 @@
+"""Load against SLOs with locust in a child process (which imports ``load.slo``, never pytest)."""

@@ -1,0 +1,1 @@
+"""What a run shows: the header, redaction, the JSON summary, SARIF, drift and catalogue docs."""
