@@ -43,7 +43,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_prodready.config.load import ContractSpec
+from schemathesis.config import SanitizationConfig
+
+from pytest_prodready.config.contract import ContractSpec
 from pytest_prodready.contracts.policy import OPERATION_PHASES, engine_settings
 from pytest_prodready.demo import DemoServer, DemoSettings, read_request_log
 
@@ -118,6 +120,7 @@ def main() -> None:
                     spec,
                     headers={"Authorization": f"Bearer {token}"},
                     secret_headers=["Authorization"],
+                    sanitized_by_default=SanitizationConfig().keys_to_sanitize,
                     ca_bundle=server.ca_bundle,
                     timeout_s=10.0,
                     protected=False,

@@ -5,20 +5,19 @@ A page is loaded once per session (``browser_visit``); each concern is its own t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pytest
 
+from pytest_prodready import AssertNoFindings
+from pytest_prodready.browser import PageFacts
 from pytest_prodready.browser import checks as browser_checks
 from pytest_prodready.browser import vitals as browser_vitals
-from pytest_prodready.browser.facts import PageFacts
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.core.findings import Finding
 
 pytestmark = [pytest.mark.flows]
 
 Visit = Callable[[str], PageFacts]
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_no_console_errors(

@@ -3,13 +3,11 @@ maps, in the pages and the same-origin scripts they load (at most 20)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import bundle
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 from pytest_prodready.probes.bundle import gather
 
@@ -19,7 +17,7 @@ pytestmark = [pytest.mark.smoke, pytest.mark.security]
 def test_no_secrets_in_public_assets(
     target: Environment,
     fetch: ResponseCache,
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
 ) -> None:
     assets = gather(fetch, target.page_paths)
     assert_no_findings(bundle.evaluate(assets, production=target.protected))

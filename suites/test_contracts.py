@@ -10,25 +10,23 @@ seed, rate limit, include/exclude and auth headers from secrets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pytest
 
-from pytest_prodready.contracts.checks import evaluate
-from pytest_prodready.contracts.collect import parametrize
-from pytest_prodready.contracts.suite import ContractSuite, Operation, SchemaUnavailable, runner
-from pytest_prodready.core.findings import Finding
+from pytest_prodready import AssertNoFindings
+from pytest_prodready.contracts import (
+    ContractSuite,
+    Operation,
+    SchemaUnavailable,
+    evaluate,
+    parametrize,
+    runner,
+)
 
 pytestmark = pytest.mark.contract
 
-AssertNoFindings = Callable[[Iterable[Finding]], None]
-
-
-def _report(request: pytest.FixtureRequest, figure: str) -> None:
-    # user_properties feed the JSON summary's figures; record_property would do the same
-    # but warns on every test under --junitxml's default xunit2 family.
-    request.node.user_properties.append(("contract", figure))
-    print(figure)
+RecordFigure = Callable[[str, object], None]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -40,12 +38,14 @@ def test_operation(
     contract_operation: Operation | SchemaUnavailable,
     request: pytest.FixtureRequest,
     assert_no_findings: AssertNoFindings,
+    record_figure: RecordFigure,
 ) -> None:
     if isinstance(contract_operation, SchemaUnavailable):
         assert_no_findings([contract_operation.finding()])
         return
     outcome = runner(request).outcome(contract_operation)
-    _report(request, outcome.figure)
+    record_figure("contract", outcome.figure)
+    print(outcome.figure)
     assert_no_findings(evaluate(outcome))
 
 
@@ -54,7 +54,10 @@ def test_workflows(
     contract_workflow: ContractSuite,
     request: pytest.FixtureRequest,
     assert_no_findings: AssertNoFindings,
+    record_figure: RecordFigure,
 ) -> None:
     outcomes = runner(request).workflows()
-    _report(request, "; ".join(o.figure for o in outcomes if o.requests or o.errors))
+    figure = "; ".join(o.figure for o in outcomes if o.requests or o.errors)
+    record_figure("contract", figure)
+    print(figure)
     assert_no_findings([finding for outcome in outcomes for finding in evaluate(outcome)])

@@ -3,16 +3,16 @@ credentials. Probed on the API (the first health endpoint), with 8 requests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import cors
 from pytest_prodready.checks.pagefacts import endpoint
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import cors as cors_probe
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
@@ -22,7 +22,7 @@ def test_cors_refuses_hostile_origins(
     target: Environment,
     http: httpx.Client,
     gather_once: Callable[..., Any],
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
 ) -> None:
     assert target.base_url is not None
     url = target.base_url + target.health[0].path

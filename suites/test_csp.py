@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import csp
 from pytest_prodready.checks.pagefacts import csp_headers, is_api
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
@@ -21,7 +19,7 @@ def test_content_security_policy(
     target: Environment,
     fetch: ResponseCache,
     http: httpx.Client,
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
 ) -> None:
     response = fetch(page_spec.path)
     enforced, report_only = csp_headers(response)

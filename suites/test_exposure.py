@@ -8,20 +8,18 @@ for a random missing path, so a catch-all page (a soft 404) is never a finding. 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import exposure, leaks
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import exposure as exposure_probe
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
-
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_no_exposed_files(

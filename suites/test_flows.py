@@ -7,31 +7,23 @@ environments); the ones here only sign in and out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page
 
-from pytest_prodready.browser.flows import (
-    anonymous_visit,
-    cookie_findings,
-    log_out,
-    logged_in_visit,
-)
-from pytest_prodready.browser.login import LoginOutcome
-from pytest_prodready.browser.watch import PageWatch
-from pytest_prodready.config import Environment
-from pytest_prodready.config.load import LoginFlow
-from pytest_prodready.core.findings import Finding
+from pytest_prodready import AssertNoFindings
+from pytest_prodready.browser import LoginOutcome, PageWatch
+from pytest_prodready.browser import checks as browser_checks
+from pytest_prodready.browser.flows import anonymous_visit, log_out, logged_in_visit
+from pytest_prodready.config import Environment, LoginFlow
 
 pytestmark = [pytest.mark.flows]
-
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_login_succeeds(browser_login: LoginOutcome, assert_no_findings: AssertNoFindings) -> None:
     # On success, also what the browser reported along the way (console, CSP, requests).
-    assert_no_findings(browser_login.findings())
+    assert_no_findings(browser_checks.login_findings(browser_login))
 
 
 def test_cookies_set_by_login(
@@ -42,7 +34,7 @@ def test_cookies_set_by_login(
 ) -> None:
     session = (login_flow.session_cookie,) if login_flow.session_cookie else ()
     names = session + target.expect.session_cookies
-    assert_no_findings(cookie_findings(browser_login, names))
+    assert_no_findings(browser_checks.cookie_findings(browser_login, names))
 
 
 def test_protected_page_redirects_anonymous_browser(

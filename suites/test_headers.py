@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import caching, headers, leaks
 from pytest_prodready.checks.pagefacts import is_api
 from pytest_prodready.config import Environment, PageSpec
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
-
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_security_headers(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import health
 from pytest_prodready.config import HealthEndpoint
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes.health import sample
 
 LATENCY_SAMPLES = 3
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.smoke
 def test_health_endpoint(
     health_endpoint: HealthEndpoint,
     http: httpx.Client,
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
     record_figure: Callable[[str, object], None],
 ) -> None:
     samples = LATENCY_SAMPLES if health_endpoint.max_latency_ms is not None else 1

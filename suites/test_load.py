@@ -11,12 +11,12 @@ Load is ``destructive``: on a protected environment it runs only with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.load import runner as load
 
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
@@ -54,7 +54,7 @@ def test_load_meets_slos(
     target: Environment,
     request: pytest.FixtureRequest,
     record_figure: Callable[[str, object], None],
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
 ) -> None:
     result = load_result
     total = result.total

@@ -6,19 +6,17 @@ are safe on protected environments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import pages
 from pytest_prodready.config import Environment, GuardedEndpoint, PageSpec
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = pytest.mark.smoke
-
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_page_answers(

@@ -9,15 +9,14 @@ marked ``safe_on_protected``. Every burst is bounded (``limit + margin``, at mos
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from pytest_prodready import SAFETY_PREFIX, AssertNoFindings, Secret
 from pytest_prodready.checks import ratelimit
 from pytest_prodready.config import Environment, RateLimitSpec
-from pytest_prodready.core.findings import Finding
-from pytest_prodready.core.secrets import Secret
 from pytest_prodready.http import describe_error
 from pytest_prodready.probes.ratelimit import burst
 
@@ -33,7 +32,7 @@ def safe_rate_limit(rate_limit: RateLimitSpec, target: Environment) -> RateLimit
     """The policy, once the safety gate allows a burst of it on this environment."""
     if target.protected and not rate_limit.safe_on_protected:
         pytest.skip(
-            f"prodready safety: rate-limit policy {rate_limit.name!r} is not marked "
+            f"{SAFETY_PREFIX} rate-limit policy {rate_limit.name!r} is not marked "
             f"safe_on_protected on protected environment {target.name!r}"
         )
     return rate_limit
@@ -79,7 +78,7 @@ def measured_burst(
 
 
 def test_rate_limit_is_enforced(
-    measured_burst: ratelimit.Burst, assert_no_findings: Callable[[Iterable[Finding]], None]
+    measured_burst: ratelimit.Burst, assert_no_findings: AssertNoFindings
 ) -> None:
     assert_no_findings(ratelimit.evaluate(measured_burst))
 
@@ -89,7 +88,7 @@ def test_rate_limit_resets_after_retry_after(
     measured_burst: ratelimit.Burst,
     http: httpx.Client,
     tier_headers: dict[str, str],
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
 ) -> None:
     first = measured_burst.first_429
     if first is None:

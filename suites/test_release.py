@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import health
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.http import ResponseCache
 
 pytestmark = pytest.mark.smoke
@@ -18,7 +18,7 @@ def test_release_is_the_expected_one(
     target: Environment,
     fetch: ResponseCache,
     expected_version: str | None,
-    assert_no_findings: Callable[[Iterable[Finding]], None],
+    assert_no_findings: AssertNoFindings,
     record_figure: Callable[[str, object], None],
 ) -> None:
     response = fetch(target.release.path)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from pytest_prodready import AssertNoFindings
 from pytest_prodready.checks import redirect, tls
 from pytest_prodready.checks.pagefacts import endpoint
 from pytest_prodready.config import Environment
-from pytest_prodready.core.findings import Finding
 from pytest_prodready.probes import redirect as redirect_probe
 from pytest_prodready.probes import tls as tls_probe
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
-
-AssertNoFindings = Callable[[Iterable[Finding]], None]
 
 
 def test_certificate_and_protocols(

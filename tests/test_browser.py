@@ -22,19 +22,21 @@ import trustme
 from pytest_prodready.browser.artifacts import apply, mode_from, policy_for, withhold_recordings
 from pytest_prodready.browser.checks import (
     console_errors,
+    cookie_findings,
     csp_violations,
     failed_requests,
+    judge_anonymous,
     mixed_content,
 )
 from pytest_prodready.browser.facts import (
     ConsoleEntry,
     DocumentScripts,
     FailedRequest,
+    LoginOutcome,
     PageFacts,
     Violation,
     VitalsSample,
 )
-from pytest_prodready.browser.flows import cookie_findings, judge_anonymous
 from pytest_prodready.browser.launch import (
     Chromium,
     chromium_switches,
@@ -42,12 +44,11 @@ from pytest_prodready.browser.launch import (
     leaf_pin,
     spki_sha256,
 )
-from pytest_prodready.browser.login import LoginOutcome
 from pytest_prodready.browser.vitals import vitals
-from pytest_prodready.config.load import Vitals
+from pytest_prodready.config.flows import Vitals
 from pytest_prodready.core.findings import Finding
 from pytest_prodready.demo import DemoServer
-from pytest_prodready.fixtures import NO_TARGET
+from pytest_prodready.target.runtime import NO_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = [str(ROOT / "suites" / "test_browser.py"), str(ROOT / "suites" / "test_flows.py")]

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.core.catalogue import catalogue
 
 
 def load(tmp_path: Path, text: str) -> ConfigFile | None:
     path = tmp_path / "prodready.toml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return load_config(path, "test")
+    return load_config(path, "test", known_ids=catalogue())
 
 
 def usage_error(tmp_path: Path, text: str) -> str:
@@ -117,19 +118,19 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
         '[tool.prodready]\ndefault_env = "staging"\n'
         '[tool.prodready.envs.staging]\nbase_url = "https://staging.test"\n'
     )
-    cfg = load_config(path, "test")
+    cfg = load_config(path, "test", known_ids=catalogue())
     assert cfg is not None
     assert cfg.default_env == "staging"
     assert cfg.where("envs", "staging") == "[tool.prodready.envs.staging]"
     path.write_text('[tool.prodready.envs.staging]\nbase_url = "https://s.test"\ntiemout_s = 3\n')
     with pytest.raises(pytest.UsageError, match=r"\[tool\.prodready\.envs\.staging\] has unknown"):
-        load_config(path, "test")
+        load_config(path, "test", known_ids=catalogue())
 
 
 def test_pyproject_without_table_is_no_config(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text('[project]\nname = "app"\n')
-    assert load_config(path, "test") is None
+    assert load_config(path, "test", known_ids=catalogue()) is None
     assert find_config(tmp_path, None, "") is None
 
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pytest_prodready.config import Acceptance
-from pytest_prodready.core.findings import (
-    CATALOGUE,
-    Finding,
-    Severity,
-    catalogue,
-    format_findings,
-    judge,
-)
+from pytest_prodready.core.catalogue import catalogue
+from pytest_prodready.core.findings import CATALOGUE, Finding, Severity, format_findings
+from pytest_prodready.core.verdict import Acceptance, judge
 
 TODAY = date(2026, 11, 23)
 

@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from pytest_prodready.config import Environment
+from pytest_prodready.core.evidence import TRUNCATED
 from pytest_prodready.http import BAD_LOCATION, make_client
-from pytest_prodready.http._transport import TRUNCATED, TargetTransport
+from pytest_prodready.http._transport import TargetTransport
 
 Handler = Callable[[socket.socket], None]
 

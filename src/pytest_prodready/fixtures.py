@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
-from pytest_prodready.config import Acceptance, Environment
-from pytest_prodready.core.findings import Finding, judge
+from pytest_prodready.config import Environment
+from pytest_prodready.core.findings import AssertNoFindings, Finding
+from pytest_prodready.core.keys import ACCEPTED_KEY, FINDINGS_KEY
 from pytest_prodready.core.secrets import Secret
-from pytest_prodready.target.runtime import Runtime, TargetError
+from pytest_prodready.core.verdict import judge
+from pytest_prodready.target.runtime import RUNTIME_KEY, resolved, runtime_of
 
 if TYPE_CHECKING:
     import httpx
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
     from pytest_prodready.http import ResponseCache
 
 __all__ = [
-    "FINDINGS_KEY",
-    "RUNTIME_KEY",
     "api_url",
     "assert_no_findings",
     "expected_version",
@@ -28,39 +28,11 @@ __all__ = [
     "gather_once",
     "http",
     "record_figure",
-    "resolved",
-    "runtime_of",
     "secret",
     "target",
 ]
 
 T = TypeVar("T")
-RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
-# (finding, "failing" | "below-threshold") and (finding, acceptance), for the reports.
-FINDINGS_KEY = pytest.StashKey[list[tuple[Finding, str]]]()
-ACCEPTED_KEY = pytest.StashKey[list[tuple[Finding, Acceptance]]]()
-
-NO_TARGET = (
-    "prodready: no target environment is selected, so this test has nothing to check. "
-    "Pass --target-env NAME (or set PRODREADY_TARGET_ENV, or default_env in prodready.toml), "
-    "with the environment defined in prodready.toml or [tool.prodready] in pyproject.toml."
-)
-
-
-def runtime_of(config: pytest.Config) -> Runtime:
-    """The run's :class:`Runtime`; a test failure (not a crash) when none is configured."""
-    runtime = config.stash.get(RUNTIME_KEY, None)
-    if runtime is None:
-        pytest.fail(NO_TARGET, pytrace=False)
-    return runtime
-
-
-def resolved(runtime: Runtime) -> Environment:
-    """The runtime's environment; a target that cannot be started fails the test cleanly."""
-    try:
-        return runtime.environment()
-    except TargetError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +109,7 @@ def expected_version(pytestconfig: pytest.Config) -> str | None:
 
 
 @pytest.fixture
-def assert_no_findings(request: pytest.FixtureRequest) -> Callable[[Iterable[Finding]], None]:
+def assert_no_findings(request: pytest.FixtureRequest) -> AssertNoFindings:
     """``assert_no_findings(findings)``: fail the test listing every finding, worst first.
 
     Findings the environment accepts (``accept = [...]``, until their date) and findings

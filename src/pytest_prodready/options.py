@@ -7,12 +7,10 @@ import argparse
 import pytest
 
 from pytest_prodready.core.findings import Severity
+from pytest_prodready.target.selection import CONFIG_VAR, EXPECT_VERSION_VAR, TARGET_ENV_VAR
 
-__all__ = ["CONFIG_VAR", "EXPECT_VERSION_VAR", "MAX_WAIT_S", "TARGET_ENV_VAR", "pytest_addoption"]
+__all__ = ["MAX_WAIT_S", "pytest_addoption"]
 
-TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
-EXPECT_VERSION_VAR = "PRODREADY_EXPECT_VERSION"
-CONFIG_VAR = "PRODREADY_CONFIG"
 MAX_WAIT_S = 3600.0
 
 

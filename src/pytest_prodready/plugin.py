@@ -14,10 +14,11 @@ from pytest_prodready.config import (
     GuardedEndpoint,
     RateLimitSpec,
 )
+from pytest_prodready.core.safety import GATED_MARKERS, SAFETY_PREFIX
 from pytest_prodready.core.secrets import Redactor
-from pytest_prodready.fixtures import RUNTIME_KEY
 from pytest_prodready.options import pytest_addoption  # noqa: F401 - a hook
 from pytest_prodready.report.header import header_lines, install_log_redaction, scrub_report
+from pytest_prodready.target.runtime import RUNTIME_KEY, resolved, runtime_of
 from pytest_prodready.target.selection import build_runtime
 
 MARKERS = {
@@ -30,8 +31,6 @@ MARKERS = {
     "destructive": "writes data or stresses the target: skipped on protected envs",
     "slow": "long-running: nightly only",
 }
-GATED_MARKERS = ("destructive", "load", "ratelimit")
-SAFETY_PREFIX = "prodready safety:"
 GATE_TIMEOUT_EXIT = pytest.ExitCode.TESTS_FAILED
 
 _CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
@@ -70,7 +69,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     runtime = config.stash[RUNTIME_KEY]
     assert runtime is not None  # _build_runtime refuses --wait-for-version without one
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    env = fixtures.resolved(runtime)
+    env = resolved(runtime)
 
     def progress(line: str) -> None:
         if reporter is not None:
@@ -142,7 +141,7 @@ def pytest_fixture_setup(
     if fixturedef.argname == "base_url":
         runtime = request.config.stash.get(RUNTIME_KEY, None)
         if runtime is not None and not runtime.base_url_override:
-            request.config.option.base_url = fixtures.resolved(runtime).base_url
+            request.config.option.base_url = resolved(runtime).base_url
     return (yield)
 
 
@@ -172,7 +171,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         # first: before one parametrized over the environment's pages skips as "got empty
         # parameter set", or pytest-playwright launches a browser with nothing to aim it at.
         if "target" in getattr(item, "fixturenames", ()):
-            fixtures.runtime_of(item.config)
+            runtime_of(item.config)
         return
     if runtime.declared.protected:
         return

@@ -16,10 +16,10 @@ import pytest
 import requests
 import requests.adapters
 import urllib3.connection
-from schemathesis.config import SchemathesisConfig
+from schemathesis.config import SanitizationConfig, SchemathesisConfig
 from schemathesis.core.errors import get_request_error_message
 
-from pytest_prodready.config.load import CONTRACT_CHECKS, ContractSpec
+from pytest_prodready.config.contract import CONTRACT_CHECKS, ContractSpec
 from pytest_prodready.contracts.checks import (
     CHECK_RULES,
     CheckFailure,
@@ -110,6 +110,7 @@ def settings(spec: ContractSpec | None = None, **kwargs: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "headers": {"Authorization": "Bearer t0k3n"},
         "secret_headers": ["X-Api-Key"],
+        "sanitized_by_default": SanitizationConfig().keys_to_sanitize,
         "ca_bundle": None,
         "timeout_s": 7.0,
         "protected": False,

@@ -9,7 +9,6 @@ import pytest
 
 from pytest_prodready.checks.grammar import (
     Hsts,
-    clip,
     joined,
     media_type,
     parse_cache_control,
@@ -21,6 +20,7 @@ from pytest_prodready.checks.grammar import (
     response_date,
     split_list,
 )
+from pytest_prodready.core.evidence import clip
 
 
 @pytest.mark.parametrize(

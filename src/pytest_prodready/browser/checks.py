@@ -1,7 +1,8 @@
 """The pure checks behind the browser suites: facts a real browser gathered in, findings out.
 
-Console errors, failed same-origin requests, mixed content and CSP violations; web vitals are
-judged in :mod:`pytest_prodready.browser.vitals`.
+Console errors, failed same-origin requests, mixed content, CSP violations, and the flows'
+verdicts (login, logout, a protected page seen by a stranger); web vitals are judged in
+:mod:`pytest_prodready.browser.vitals`.
 """
 
 from __future__ import annotations
@@ -11,21 +12,31 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pytest_prodready.browser.facts import (
     ConsoleEntry,
     DocumentScripts,
+    LoginOutcome,
     PageFacts,
     Violation,
     same_origin,
 )
+from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
+    "LOGIN_FAILED",
+    "LOGOUT_KEPT_SESSION",
+    "PROTECTED_NOT_REDIRECTED",
     "console_errors",
+    "cookie_findings",
     "csp_violations",
     "failed_requests",
+    "is_login_page",
+    "judge_anonymous",
+    "lands_on",
+    "login_findings",
     "mixed_content",
     "page_findings",
 ]
@@ -72,11 +83,6 @@ _ABORTED = "net::ERR_ABORTED"
 MAX_EVIDENCE = 200
 
 
-def _clip(text: str, limit: int = MAX_EVIDENCE) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _is_csp(entry: ConsoleEntry) -> bool:
     return bool(_CSP_MESSAGE.search(entry.text))
 
@@ -121,7 +127,9 @@ def console_errors(facts: PageFacts) -> list[Finding]:
             continue
         seen.add((label, entry.text))
         where = f" at {entry.source}" if entry.source else ""
-        findings.append(CONSOLE_ERROR(f"{label}: {_clip(entry.text)}{where}", url=facts.url))
+        findings.append(
+            CONSOLE_ERROR(f"{label}: {clip(entry.text, MAX_EVIDENCE)}{where}", url=facts.url)
+        )
     return findings
 
 
@@ -153,7 +161,7 @@ def mixed_content(facts: PageFacts) -> list[Finding]:
     if urlsplit(facts.url).scheme != "https":
         return []
     return [
-        MIXED_CONTENT(f"{url}: {_clip(how, 120)}", url=facts.url)
+        MIXED_CONTENT(f"{url}: {clip(how, 120)}", url=facts.url)
         for url, how in sorted(_insecure_urls(facts).items())
     ]
 
@@ -206,7 +214,7 @@ def csp_violations(facts: PageFacts) -> list[Finding]:
         if violation.source:
             parts.append(f"source {violation.source}")
         if violation.sample:
-            parts.append(f"sample {_clip(violation.sample, 60)!r}")
+            parts.append(f"sample {clip(violation.sample, 60)!r}")
         if count > 1:
             parts.append(f"{count} times")
         findings.append(
@@ -222,7 +230,7 @@ def csp_violations(facts: PageFacts) -> list[Finding]:
         }
         findings += [
             CSP_VIOLATION(
-                _clip(text),
+                clip(text, MAX_EVIDENCE),
                 url=facts.url,
                 severity=Severity.LOW if "report" in text.lower() else None,
             )
@@ -233,12 +241,12 @@ def csp_violations(facts: PageFacts) -> list[Finding]:
             continue  # no enforced policy: csp.missing / csp.report-only say so statically
         ran = _unblocked_inline(doc)
         if ran:
-            policy = _clip(" , ".join(doc.policies), 160)
+            policy = clip(" , ".join(doc.policies), 160)
             findings.append(
                 CSP_VIOLATION(
                     f"{len(ran)} inline <script> without a valid nonce or hash ran under the "
                     f"enforced policy ({policy}): it would not stop an injected script either; "
-                    f"first: {_clip(ran[0], 60)!r}",
+                    f"first: {clip(ran[0], 60)!r}",
                     url=doc.url,
                     severity=Severity.HIGH,
                 )
@@ -254,3 +262,98 @@ def page_findings(facts: PageFacts) -> list[Finding]:
         *mixed_content(facts),
         *csp_violations(facts),
     ]
+
+
+LOGIN_FAILED = rule(
+    "flow.login-failed",
+    Severity.HIGH,
+    "The configured login does not succeed in a real browser",
+    "Check the evidence: the credentials (secret variables), the form selectors in "
+    "[envs.X.flows.login], and the login route; users cannot sign in.",
+)
+PROTECTED_NOT_REDIRECTED = rule(
+    "flow.protected-not-redirected",
+    Severity.HIGH,
+    "A protected page is shown to an anonymous browser instead of the login page",
+    "Require a session on this route: redirect anonymous visitors to the login page (or "
+    "answer 401/403).",
+)
+LOGOUT_KEPT_SESSION = rule(
+    "flow.logout-kept-session",
+    Severity.HIGH,
+    "Logging out leaves the session cookie in the browser",
+    "On logout, expire the session cookie (same name, path and domain, Max-Age=0) and revoke "
+    "the session server-side.",
+)
+
+
+def lands_on(url: str, expected: str, base_url: str) -> bool:
+    """Whether ``url`` is ``expected`` (a path or URL; its query too, when it has one)."""
+    want = urlsplit(urljoin(base_url, expected))
+    got = urlsplit(url)
+    if (got.scheme, got.netloc, got.path.rstrip("/") or "/") != (
+        want.scheme,
+        want.netloc,
+        want.path.rstrip("/") or "/",
+    ):
+        return False
+    return not want.query or got.query == want.query
+
+
+def is_login_page(url: str, login_path: str) -> bool:
+    """Whether ``url`` is a login page: the environment's ``login_path``, or any path that says
+    login or signin (the rule of the HTTP check, ``checks.pages.evaluate_protected``)."""
+    path = urlsplit(url).path
+    return path.rstrip("/") == login_path.rstrip("/") or "login" in path or "signin" in path
+
+
+def judge_anonymous(
+    path: str, status: int | None, landed: str, login_path: str, base_url: str
+) -> list[Finding]:
+    """An anonymous browser asked for ``path`` and ended at ``landed`` (the last response's
+    ``status``): it must be refused (401/403) or be on a login page (:func:`is_login_page`)."""
+    if status in (401, 403) or is_login_page(landed, login_path):
+        return []
+    where = urlsplit(landed).path or "/"
+    return [
+        PROTECTED_NOT_REDIRECTED(
+            f"an anonymous browser asking for {path} got HTTP {status} at {where}, not the "
+            f"login page {login_path} (nor another login or signin path, nor HTTP 401/403)",
+            url=urljoin(base_url, path),
+        )
+    ]
+
+
+def cookie_findings(outcome: LoginOutcome, session_names: tuple[str, ...]) -> list[Finding]:
+    """``cookie.*`` findings (:mod:`pytest_prodready.checks.cookies`) for every cookie the
+    login's responses set, read from their Set-Cookie headers: the browser's cookie jar would
+    not say which attributes were sent. Values arrive masked."""
+    import httpx
+
+    from pytest_prodready.checks.cookies import evaluate
+
+    by_url: dict[str, list[str]] = {}
+    for url, value in outcome.set_cookies:
+        by_url.setdefault(url, []).append(value)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for url, values in by_url.items():
+        response = httpx.Response(
+            200,
+            headers=[("set-cookie", v) for v in values],
+            request=httpx.Request("GET", url),
+        )
+        for finding in evaluate(response, session_names=session_names):
+            # The same cookie set on several responses of one flow is one finding.
+            key = (finding.id, finding.evidence)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    return findings
+
+
+def login_findings(outcome: LoginOutcome) -> list[Finding]:
+    """``flow.login-failed``, or what the browser reported during a successful login."""
+    if not outcome.ok:
+        return [LOGIN_FAILED(outcome.evidence, url=outcome.login_url)]
+    return page_findings(outcome.facts) if outcome.facts is not None else []

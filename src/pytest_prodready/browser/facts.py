@@ -7,12 +7,14 @@ several tests, and hand-written in the checks' unit tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
     "ConsoleEntry",
     "DocumentScripts",
     "FailedRequest",
+    "LoginOutcome",
     "PageFacts",
     "Violation",
     "VitalsSample",
@@ -108,3 +110,17 @@ def same_origin(url: str, origin: str) -> bool:
         return parts.scheme, (parts.hostname or "").lower(), port
 
     return key(url) == key(origin)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A login attempt: did it work, why not, and what the browser saw on the way."""
+
+    ok: bool
+    login_url: str
+    evidence: str = ""
+    # (response URL, Set-Cookie value with the value masked)
+    set_cookies: tuple[tuple[str, str], ...] = ()
+    facts: PageFacts | None = None
+    storage_state: Any = None
+    screenshot: bytes | None = None

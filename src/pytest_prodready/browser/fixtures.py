@@ -15,16 +15,16 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pytest_prodready.browser.artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
+from pytest_prodready.browser.checks import login_findings
 from pytest_prodready.browser.vitals import runs_for
-from pytest_prodready.config.load import LoginFlow
+from pytest_prodready.config.flows import LoginFlow
 from pytest_prodready.core.findings import Finding
-from pytest_prodready.fixtures import resolved, runtime_of
+from pytest_prodready.target.runtime import resolved, runtime_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-    from pytest_prodready.browser.facts import PageFacts
-    from pytest_prodready.browser.login import LoginOutcome
+    from pytest_prodready.browser.facts import LoginOutcome, PageFacts
     from pytest_prodready.browser.watch import PageWatch
     from pytest_prodready.config import Environment
     from pytest_prodready.target.runtime import Runtime
@@ -166,7 +166,8 @@ def log_in(
     request: pytest.FixtureRequest, pytestconfig: pytest.Config, login_flow: LoginFlow
 ) -> Callable[[Page], LoginOutcome]:
     """``log_in(page)``: run the config-driven login on ``page`` (a flow that needs a session
-    of its own, such as logout); ``.ok`` says whether it worked, ``.findings()`` why not.
+    of its own, such as logout); ``.ok`` says whether it worked, ``login_findings(outcome)``
+    why not.
     The test then keeps no trace or video: the password was typed into its page."""
 
     def run(page: Page) -> LoginOutcome:
@@ -194,7 +195,7 @@ def _prodready_login(
 
 @pytest.fixture
 def browser_login(request: pytest.FixtureRequest, _prodready_login: LoginOutcome) -> LoginOutcome:
-    """The session's login, run once in a context of its own: ``.ok``, ``.findings()``, the
+    """The session's login, run once in a context of its own: ``.ok``, ``login_findings()``, the
     cookies it set (values masked) and, when it worked, the storage state that
     ``logged_in_page`` reuses (kept in memory only). A failed login's screenshot goes with the
     failing test's report."""
@@ -218,7 +219,7 @@ def logged_in_page(
     bought."""
     runtime = runtime_of(pytestconfig)
     if not _prodready_login.ok:
-        reason = _scrubbed(runtime, _prodready_login.findings())[0].line()
+        reason = _scrubbed(runtime, login_findings(_prodready_login))[0].line()
         pytest.fail(f"prodready: no logged-in page, the login failed: {reason}", pytrace=False)
     request.node.stash[SECRET_TYPED_KEY] = (
         "the logged_in_page fixture's page carries the session cookie of a login that typed "

@@ -1,5 +1,5 @@
-"""Flow findings and the flows that need no login of their own: logout, and a protected page
-seen by a stranger and by a logged-in browser.
+"""The flows that need no login of their own: logout, and a protected page seen by a stranger
+and by a logged-in browser (their findings are judged in :mod:`pytest_prodready.browser.checks`).
 
 Typed secrets go into the form and nowhere else: no evidence or message built here contains a
 typed value, and cookie values are masked before any check quotes them.
@@ -9,92 +9,24 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-from pytest_prodready.config.load import LoginFlow
-from pytest_prodready.core.findings import Finding, Severity, rule
+from pytest_prodready.browser.checks import (
+    LOGIN_FAILED,
+    LOGOUT_KEPT_SESSION,
+    judge_anonymous,
+    lands_on,
+)
+from pytest_prodready.browser.watch import POLL_S
+from pytest_prodready.config.flows import LoginFlow
+from pytest_prodready.core.findings import Finding
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-    from pytest_prodready.browser.login import LoginOutcome
     from pytest_prodready.browser.watch import PageWatch
 
-__all__ = [
-    "LOGIN_FAILED",
-    "anonymous_visit",
-    "cookie_findings",
-    "is_login_page",
-    "judge_anonymous",
-    "lands_on",
-    "log_out",
-    "logged_in_visit",
-]
-
-LOGIN_FAILED = rule(
-    "flow.login-failed",
-    Severity.HIGH,
-    "The configured login does not succeed in a real browser",
-    "Check the evidence: the credentials (secret variables), the form selectors in "
-    "[envs.X.flows.login], and the login route; users cannot sign in.",
-)
-PROTECTED_NOT_REDIRECTED = rule(
-    "flow.protected-not-redirected",
-    Severity.HIGH,
-    "A protected page is shown to an anonymous browser instead of the login page",
-    "Require a session on this route: redirect anonymous visitors to the login page (or "
-    "answer 401/403).",
-)
-LOGOUT_KEPT_SESSION = rule(
-    "flow.logout-kept-session",
-    Severity.HIGH,
-    "Logging out leaves the session cookie in the browser",
-    "On logout, expire the session cookie (same name, path and domain, Max-Age=0) and revoke "
-    "the session server-side.",
-)
-
-POLL_S = 0.1
-
-
-def lands_on(url: str, expected: str, base_url: str) -> bool:
-    """Whether ``url`` is ``expected`` (a path or URL; its query too, when it has one)."""
-    want = urlsplit(urljoin(base_url, expected))
-    got = urlsplit(url)
-    if (got.scheme, got.netloc, got.path.rstrip("/") or "/") != (
-        want.scheme,
-        want.netloc,
-        want.path.rstrip("/") or "/",
-    ):
-        return False
-    return not want.query or got.query == want.query
-
-
-def cookie_findings(outcome: LoginOutcome, session_names: tuple[str, ...]) -> list[Finding]:
-    """``cookie.*`` findings (:mod:`pytest_prodready.checks.cookies`) for every cookie the
-    login's responses set, read from their Set-Cookie headers: the browser's cookie jar would
-    not say which attributes were sent. Values arrive masked."""
-    import httpx
-
-    from pytest_prodready.checks.cookies import evaluate
-
-    by_url: dict[str, list[str]] = {}
-    for url, value in outcome.set_cookies:
-        by_url.setdefault(url, []).append(value)
-    findings: list[Finding] = []
-    seen: set[tuple[str, str]] = set()
-    for url, values in by_url.items():
-        response = httpx.Response(
-            200,
-            headers=[("set-cookie", v) for v in values],
-            request=httpx.Request("GET", url),
-        )
-        for finding in evaluate(response, session_names=session_names):
-            # The same cookie set on several responses of one flow is one finding.
-            key = (finding.id, finding.evidence)
-            if key not in seen:
-                seen.add(key)
-                findings.append(finding)
-    return findings
+__all__ = ["anonymous_visit", "log_out", "logged_in_visit"]
 
 
 def log_out(page: Page, flow: LoginFlow, *, timeout_s: float) -> list[Finding]:
@@ -146,30 +78,6 @@ def _loaded(page: Page) -> bool:
         return bool(page.evaluate("document.readyState === 'complete'"))
     except PlaywrightError:
         return False  # mid-navigation
-
-
-def is_login_page(url: str, login_path: str) -> bool:
-    """Whether ``url`` is a login page: the environment's ``login_path``, or any path that says
-    login or signin (the rule of the HTTP check, ``checks.pages.evaluate_protected``)."""
-    path = urlsplit(url).path
-    return path.rstrip("/") == login_path.rstrip("/") or "login" in path or "signin" in path
-
-
-def judge_anonymous(
-    path: str, status: int | None, landed: str, login_path: str, base_url: str
-) -> list[Finding]:
-    """An anonymous browser asked for ``path`` and ended at ``landed`` (the last response's
-    ``status``): it must be refused (401/403) or be on a login page (:func:`is_login_page`)."""
-    if status in (401, 403) or is_login_page(landed, login_path):
-        return []
-    where = urlsplit(landed).path or "/"
-    return [
-        PROTECTED_NOT_REDIRECTED(
-            f"an anonymous browser asking for {path} got HTTP {status} at {where}, not the "
-            f"login page {login_path} (nor another login or signin path, nor HTTP 401/403)",
-            url=urljoin(base_url, path),
-        )
-    ]
 
 
 def anonymous_visit(page: Page, path: str, base_url: str, login_path: str) -> list[Finding]:

@@ -11,45 +11,21 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from pytest_prodready.browser.facts import PageFacts
-from pytest_prodready.browser.flows import LOGIN_FAILED, POLL_S, lands_on
-from pytest_prodready.browser.watch import PageWatch, is_main_frame
-from pytest_prodready.config.load import LoginFlow
-from pytest_prodready.core.findings import Finding
+from pytest_prodready.browser.checks import lands_on
+from pytest_prodready.browser.facts import LoginOutcome
+from pytest_prodready.browser.watch import POLL_S, PageWatch, is_main_frame
+from pytest_prodready.config.flows import LoginFlow
 from pytest_prodready.core.secrets import MASK
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
 
-__all__ = ["LoginOutcome", "log_in"]
+__all__ = ["log_in"]
 
 _COOKIE_VALUE = re.compile(r"^(\s*[^=;]+=)([^;]*)")
-
-
-@dataclass(frozen=True)
-class LoginOutcome:
-    """A login attempt: did it work, why not, and what the browser saw on the way."""
-
-    ok: bool
-    login_url: str
-    evidence: str = ""
-    # (response URL, Set-Cookie value with the value masked)
-    set_cookies: tuple[tuple[str, str], ...] = ()
-    facts: PageFacts | None = None
-    storage_state: Any = None
-    screenshot: bytes | None = None
-
-    def findings(self) -> list[Finding]:
-        """``flow.login-failed``, or what the browser reported during a successful login."""
-        if not self.ok:
-            return [LOGIN_FAILED(self.evidence, url=self.login_url)]
-        from pytest_prodready.browser.checks import page_findings
-
-        return page_findings(self.facts) if self.facts is not None else []
 
 
 def _mask_cookie(value: str) -> str:

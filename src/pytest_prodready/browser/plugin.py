@@ -51,7 +51,7 @@ from pytest_prodready.browser.launch import (
     find_chromium,
     leaf_pin,
 )
-from pytest_prodready.fixtures import RUNTIME_KEY, resolved
+from pytest_prodready.target.runtime import RUNTIME_KEY, resolved
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright

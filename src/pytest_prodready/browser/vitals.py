@@ -7,8 +7,9 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from pytest_prodready.browser.facts import VitalsSample
-from pytest_prodready.config.load import Vitals
+from pytest_prodready.config.flows import Vitals
 from pytest_prodready.core.findings import Finding, Severity, rule
+from pytest_prodready.core.markexpr import selects
 
 __all__ = ["median_vitals", "runs_for", "vitals"]
 
@@ -57,21 +58,10 @@ def _selects_smoke(markexpr: str) -> bool:
     unmarked one ("smoke", "smoke and security"; not "not smoke", not "")."""
     if not markexpr.strip():
         return False
-    try:
-        from _pytest.mark.expression import Expression  # pytest's own -m grammar
-
-        expression = Expression.compile(markexpr)
-    except Exception:  # a private API moved, or the expression is pytest's error to report
+    smoke, unmarked = selects(markexpr, {"smoke"}), selects(markexpr, ())
+    if smoke is None or unmarked is None:  # pytest cannot tell: read the expression's words
         return re.search(r"(?<!not )\bsmoke\b", markexpr) is not None
-    return expression.evaluate(_only_smoke) and not expression.evaluate(_unmarked)
-
-
-def _only_smoke(name: str, /, **_: str | int | bool | None) -> bool:
-    return name == "smoke"
-
-
-def _unmarked(name: str, /, **_: str | int | bool | None) -> bool:
-    return False
+    return smoke and not unmarked
 
 
 def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:

@@ -29,13 +29,14 @@ from pytest_prodready.core.findings import Finding
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 
-__all__ = ["PageWatch", "is_main_frame", "probe_page"]
+__all__ = ["POLL_S", "PageWatch", "is_main_frame", "probe_page"]
 
 # A page is settled when no request has been in flight for this long (Playwright's
 # "networkidle" waits 500 ms, which would cost every page half a second).
 QUIET_S = 0.2
 MAX_SETTLE_S = 3.0
 POLL_MS = 50
+POLL_S = 0.1  # how often a wait for a condition looks again
 MAX_SCRIPT_CHARS = 100_000
 
 _INIT_SCRIPT = """

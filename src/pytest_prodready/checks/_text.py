@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from pytest_prodready.http._transport import TRUNCATED
+from pytest_prodready.core.evidence import TRUNCATED, excerpt
 
-__all__ = ["body_excerpt", "excerpt", "truncation_note"]
-
-
-def excerpt(text: str, limit: int = 120) -> str:
-    """``text`` on one line, at most ``limit`` characters, control characters escaped.
-
-    Escaping keeps a hostile body from rewriting the terminal (ANSI sequences) or a report.
-    """
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in flat)
+__all__ = ["body_excerpt", "truncation_note"]
 
 
 def truncation_note(response: httpx.Response) -> str:

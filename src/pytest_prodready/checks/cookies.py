@@ -11,13 +11,8 @@ import re
 
 import httpx
 
-from pytest_prodready.checks.grammar import (
-    Cookie,
-    clip,
-    parse_set_cookie,
-    request_of,
-    response_date,
-)
+from pytest_prodready.checks.grammar import Cookie, parse_set_cookie, request_of, response_date
+from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "is_session_cookie"]

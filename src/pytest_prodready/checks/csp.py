@@ -33,6 +33,7 @@ from pytest_prodready.checks.csp_parse import (
     parse,
     parse_list,
 )
+from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
@@ -440,7 +441,7 @@ class _Analysis:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _QUOTE_MAX else text[: _QUOTE_MAX - 1] + "…"
+    return clip(text, _QUOTE_MAX)
 
 
 def _quote(d: Directive, tokens: Iterable[str] = ()) -> str:

@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from pytest_prodready.core.evidence import clip
+
 __all__ = [
     "Cookie",
     "Hsts",
@@ -36,12 +38,6 @@ __all__ = [
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _DIGITS = re.compile(r"[0-9]+")
-
-
-def clip(text: str, limit: int = 120) -> str:
-    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def header_evidence(name: str, value: str, limit: int = 200) -> str:

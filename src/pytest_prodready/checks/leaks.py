@@ -11,7 +11,8 @@ import re
 
 import httpx
 
-from pytest_prodready.checks.grammar import clip, header_evidence, request_of
+from pytest_prodready.checks.grammar import header_evidence, request_of
+from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "evaluate_error_page"]

@@ -9,7 +9,7 @@ wrong and the valid choices: a typo must never be silently ignored.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,19 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready.config._table import Table
-from pytest_prodready.config.load import (
-    ContractSpec,
-    LoadSpec,
-    LoginFlow,
-    Vitals,
-    parse_contract,
-    parse_load,
-    parse_login,
-    parse_vitals,
-)
+from pytest_prodready.config.contract import ContractSpec, parse_contract
+from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
+from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
     DEFAULT_HEALTH,
-    Acceptance,
     Expectations,
     GuardedEndpoint,
     HealthEndpoint,
@@ -49,6 +41,7 @@ from pytest_prodready.config.sections import (
     parse_release,
     parse_tiers,
 )
+from pytest_prodready.core.verdict import Acceptance
 
 __all__ = [
     "EMBEDDED_TARGETS",
@@ -135,7 +128,9 @@ def _flows(t: Table, secrets: Mapping[str, str]) -> LoginFlow | None:
     return login
 
 
-def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environment:
+def _environment(
+    source: Path, cfg_table: str, name: str, data: Any, known_ids: Collection[str]
+) -> Environment:
     where = f"[{'.'.join(p for p in (cfg_table, 'envs', name) if p)}]"
     if not isinstance(data, dict):
         raise pytest.UsageError(
@@ -187,7 +182,7 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
         release=parse_release(t.table("release")),
         guarded_endpoints=parse_guarded(t.tables("guarded_endpoints")),
         expect=parse_expect(t.table("expect")),
-        accept=parse_accept(t.tables("accept")),
+        accept=parse_accept(t.tables("accept"), known_ids),
         tiers=tiers,
         rate_limits=parse_rate_limits(t.tables("rate_limits"), tiers, secrets),
         contract=parse_contract(t.table("contract"), secrets),
@@ -199,7 +194,9 @@ def _environment(source: Path, cfg_table: str, name: str, data: Any) -> Environm
     return env
 
 
-def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
+def _parse(
+    source: Path, table: str, data: Mapping[str, Any], known_ids: Collection[str]
+) -> ConfigFile:
     where = f"[{table}]" if table else "top level"
     t = Table(source, where, data)
     default_env = t.string("default_env")
@@ -210,7 +207,9 @@ def _parse(source: Path, table: str, data: Mapping[str, Any]) -> ConfigFile:
     t.finish()
     if not isinstance(raw_envs, dict):
         raise t.error("envs", "must be a table of environments", "Use [envs.NAME] tables.")
-    envs = {name: _environment(source, table, name, body) for name, body in raw_envs.items()}
+    envs = {
+        name: _environment(source, table, name, body, known_ids) for name, body in raw_envs.items()
+    }
     if default_env is not None and default_env not in envs:
         raise t.error(
             "default_env",
@@ -260,8 +259,11 @@ def find_config(rootdir: Path, explicit: str | None, origin: str) -> tuple[Path,
     return None
 
 
-def load_config(path: Path, origin: str) -> ConfigFile | None:
-    """Parse ``path``; a pyproject.toml without ``[tool.prodready]`` yields None."""
+def load_config(path: Path, origin: str, *, known_ids: Collection[str]) -> ConfigFile | None:
+    """Parse ``path``; a pyproject.toml without ``[tool.prodready]`` yields None.
+
+    ``known_ids`` are the finding ids an ``accept`` entry may name (the catalogue's).
+    """
     data = _read_toml(path, origin)
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
@@ -269,5 +271,5 @@ def load_config(path: Path, origin: str) -> ConfigFile | None:
             return None
         if not isinstance(tool["prodready"], dict):
             raise pytest.UsageError(f"prodready: {path}: [tool.prodready] must be a table.")
-        return _parse(path, "tool.prodready", tool["prodready"])
-    return _parse(path, "", data)
+        return _parse(path, "tool.prodready", tool["prodready"], known_ids)
+    return _parse(path, "", data, known_ids)

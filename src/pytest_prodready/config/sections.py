@@ -7,13 +7,13 @@ Each parser takes a :class:`~pytest_prodready._table.Table` and raises its one-p
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from pytest_prodready.config._table import Scalar, Table
+from pytest_prodready.core.verdict import Acceptance
 
 
 @dataclass(frozen=True)
@@ -69,21 +69,6 @@ class Expectations:
     # Origins that may frame the pages (a partner's embed): CSP frame-ancestors may allow
     # these and 'self', nothing else.
     framing_origins: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """A finding the team has decided to live with, for a reason, until a date."""
-
-    id: str
-    reason: str
-    until: date
-    path: str | None = None
-
-    def matches(self, finding_id: str, url: str | None) -> bool:
-        if finding_id != self.id:
-            return False
-        return self.path is None or (url is not None and urlsplit(url).path == self.path)
 
 
 @dataclass(frozen=True)
@@ -234,16 +219,13 @@ def parse_expect(t: Table) -> Expectations:
     return expect
 
 
-def parse_accept(entries: list[Table] | None) -> tuple[Acceptance, ...]:
-    from pytest_prodready.core.findings import catalogue
-
+def parse_accept(entries: list[Table] | None, known_ids: Collection[str]) -> tuple[Acceptance, ...]:
     accepted = []
     for e in entries or []:
         finding_id = e.string("id", required=True)
         assert finding_id is not None
-        known = catalogue()
-        if finding_id not in known:
-            close = difflib.get_close_matches(finding_id, known, n=3, cutoff=0.8)
+        if finding_id not in known_ids:
+            close = difflib.get_close_matches(finding_id, known_ids, n=3, cutoff=0.8)
             hint = f"Did you mean {', '.join(close)}?" if close else "See the README's catalogue."
             raise e.error("id", f"is {finding_id!r}, which is not a finding id", hint)
         reason = e.string("reason", required=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
 __all__ = [
@@ -189,17 +190,12 @@ class OperationOutcome:
         return f"{self.label}: {self.requests} requests, {result}{seed}"
 
 
-def _one_line(text: str, limit: int) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def excerpt(body: bytes | str) -> str:
     """The start of a response body on one line, for evidence."""
     # Enough for the excerpt even after whitespace is squeezed; a body may be megabytes.
     start = body[: _EXCERPT_CHARS * 16]
     text = start.decode("utf-8", errors="replace") if isinstance(start, bytes) else start
-    return _one_line(text, _EXCERPT_CHARS) or "(empty body)"
+    return clip(text, _EXCERPT_CHARS) or "(empty body)"
 
 
 def curl_command(
@@ -245,7 +241,7 @@ def _detail(title: str, message: str) -> str:
     where = next((p for p in paragraphs[1:] if p.startswith("Schema at ")), None)
     if where is not None:
         text += f" (schema at {where.removeprefix('Schema at ').rstrip(':')})"
-    return _one_line(text, _SUMMARY_CHARS)
+    return clip(text, _SUMMARY_CHARS)
 
 
 def _evidence(failure: CheckFailure, more: int) -> str:
@@ -278,7 +274,7 @@ def evaluate(outcome: OperationOutcome) -> list[Finding]:
         found = CHECK_RULES.get(check, OTHER_CHECK)
         findings.append(found(_evidence(first, len(group) - 1), url=first.url))
     findings += [
-        REQUEST_ERROR(f"{outcome.label}: {_one_line(error, _SUMMARY_CHARS)}")
+        REQUEST_ERROR(f"{outcome.label}: {clip(error, _SUMMARY_CHARS)}")
         for error in dict.fromkeys(outcome.errors)
     ]
     return findings

@@ -7,11 +7,10 @@ send anything but GET/HEAD/OPTIONS is skipped with the reason; elsewhere it is m
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from pytest_prodready.contracts.suite import READ_ONLY, ContractSuite, SchemaUnavailable, suite_of
+from pytest_prodready.core.markexpr import selects
 
 __all__ = ["parametrize"]
 
@@ -22,21 +21,9 @@ def _may_be_selected(metafunc: pytest.Metafunc) -> bool:
     expression = metafunc.config.option.markexpr
     if not expression:
         return True
-    try:
-        from _pytest.mark.expression import Expression
-
-        compiled = Expression.compile(expression)
-    except (ImportError, SyntaxError):
-        return True  # pytest reports a bad expression itself
     own = {mark.name for mark in metafunc.definition.iter_markers()}
-    return any(compiled.evaluate(_has_any(names)) for names in (own, own | {"destructive"}))
-
-
-def _has_any(names: set[str]) -> Callable[..., bool]:
-    def matcher(name: str, /, **kwargs: str | int | bool | None) -> bool:
-        return name in names
-
-    return matcher
+    # None: pytest reports a bad expression itself, so load as if selected.
+    return any(selects(expression, names) is not False for names in (own, own | {"destructive"}))
 
 
 def _skip(reason: str, id: str) -> object:
@@ -89,7 +76,7 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         return
     suite = suite_of(metafunc.config)
     if suite is None:
-        from pytest_prodready.fixtures import RUNTIME_KEY
+        from pytest_prodready.target.runtime import RUNTIME_KEY
 
         runtime = metafunc.config.stash.get(RUNTIME_KEY, None)
         reason = (

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pytest_prodready.config.load import ContractSpec
+from pytest_prodready.config.contract import ContractSpec
 
 __all__ = [
     "OPERATION_PHASES",
@@ -160,6 +160,7 @@ def engine_settings(
     *,
     headers: Mapping[str, str],
     secret_headers: Collection[str],
+    sanitized_by_default: Collection[str],
     ca_bundle: Path | None,
     timeout_s: float,
     protected: bool,
@@ -168,10 +169,9 @@ def engine_settings(
     """The schemathesis configuration (``schemathesis.toml`` as a dict) for one run.
 
     ``secret_headers`` names the headers that carry secrets: schemathesis masks values by
-    header name, so they are added to its default sensitive names.
+    header name, so they are added to its default sensitive names, ``sanitized_by_default``
+    (``SanitizationConfig().keys_to_sanitize``: the caller imports schemathesis, not this).
     """
-    from schemathesis.config import SanitizationConfig
-
     unknown = set(phases) - set(_ALL_PHASES)
     if unknown:
         raise ValueError(f"unknown schemathesis phases: {', '.join(sorted(unknown))}")
@@ -203,7 +203,7 @@ def engine_settings(
         "output": {
             "sanitization": {
                 "keys-to-sanitize": sorted(
-                    {*SanitizationConfig().keys_to_sanitize, *(h.lower() for h in secret_headers)}
+                    {*sanitized_by_default, *(h.lower() for h in secret_headers)}
                 )
             }
         },

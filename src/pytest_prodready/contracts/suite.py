@@ -97,7 +97,7 @@ class ContractSuite:
 
     def _configured(self, phases: Sequence[str]) -> tuple[BaseSchema, int]:
         import schemathesis
-        from schemathesis.config import SchemathesisConfig
+        from schemathesis.config import SanitizationConfig, SchemathesisConfig
 
         spec = self.env.contract
         values = _SecretValues(self.runtime)
@@ -105,6 +105,7 @@ class ContractSuite:
             spec,
             headers={name: t.format_map(values) for name, t in spec.headers.items()},
             secret_headers=list(self.secret_headers()),
+            sanitized_by_default=SanitizationConfig().keys_to_sanitize,
             ca_bundle=self.env.ca_bundle,
             timeout_s=self.env.timeout_s,
             protected=self.protected,
@@ -164,7 +165,7 @@ _SUITE_KEY = pytest.StashKey["ContractSuite | SchemaUnavailable | None"]()
 def suite_of(config: pytest.Config) -> ContractSuite | SchemaUnavailable | None:
     """The run's contract suite, loaded on first use (None without an env or openapi)."""
     if _SUITE_KEY not in config.stash:
-        from pytest_prodready.fixtures import RUNTIME_KEY
+        from pytest_prodready.target.runtime import RUNTIME_KEY
 
         runtime = config.stash.get(RUNTIME_KEY, None)
         suite: ContractSuite | SchemaUnavailable | None = None

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import enum
-import importlib
-import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pytest_prodready.config import Acceptance
+from pytest_prodready.core.evidence import printable
 
 __all__ = [
     "CATALOGUE",
+    "AssertNoFindings",
     "Finding",
     "Rule",
     "Severity",
-    "Verdict",
-    "catalogue",
+    "docs_anchor",
     "format_findings",
-    "judge",
     "rule",
 ]
 
@@ -94,18 +88,12 @@ class Rule:
     @property
     def anchor(self) -> str:
         """Where the README's finding catalogue documents this id."""
-        return f"README.md#{self.id}"
+        return docs_anchor(self.id)
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters escaped (``\\x1b``): evidence quotes what a target
-    sent, and a Location or header carrying ANSI sequences must not rewrite the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        for c in text
-    )
+def docs_anchor(finding_id: str) -> str:
+    """Where the README's finding catalogue documents ``finding_id``."""
+    return f"README.md#{finding_id}"
 
 
 _RULES: dict[str, Rule] = {}
@@ -122,27 +110,6 @@ def rule(id: str, severity: Severity, title: str, remediation: str) -> Rule:
     return declared
 
 
-# Modules outside checks/ that declare finding ids (browser, contracts, load).
-_DECLARING = (
-    "pytest_prodready.browser.checks",
-    "pytest_prodready.browser.flows",
-    "pytest_prodready.browser.vitals",
-    "pytest_prodready.contracts.checks",
-    "pytest_prodready.load.runner",
-)
-
-
-def catalogue() -> Mapping[str, Rule]:
-    """Every finding id of every check module (imports them all)."""
-    from pytest_prodready import checks
-
-    for module in pkgutil.iter_modules(checks.__path__):
-        importlib.import_module(f"{checks.__name__}.{module.name}")
-    for name in _DECLARING:
-        importlib.import_module(name)
-    return CATALOGUE
-
-
 def format_findings(findings: Iterable[Finding]) -> str:
     """Every finding on its own line, worst first, then by id (stable for diffs)."""
     ordered = sorted(findings, key=lambda f: (-f.severity, f.id, f.url or "", f.evidence))
@@ -153,56 +120,5 @@ def format_findings(findings: Iterable[Finding]) -> str:
     return "\n".join([head, *(f"- {f.line()}" for f in ordered)])
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Findings split by the environment's acceptances."""
-
-    failing: tuple[Finding, ...]
-    accepted: tuple[tuple[Finding, Acceptance], ...]
-    expired: tuple[tuple[Finding, Acceptance], ...]
-    below_threshold: tuple[Finding, ...] = ()
-
-    def message(self, today: date) -> str:
-        lines = [format_findings(self.failing)]
-        if self.below_threshold:
-            lines.append(
-                f"- ({len(self.below_threshold)} more below the --fail-on threshold: "
-                f"{', '.join(sorted({f.id for f in self.below_threshold}))})"
-            )
-        for finding, acceptance in self.expired:
-            days = (today - acceptance.until).days
-            lines.append(
-                f"- note: the acceptance of {finding.id} ({acceptance.reason!r}) expired on "
-                f"{acceptance.until.isoformat()}, {days} day{'s' if days != 1 else ''} ago: "
-                "fix the finding, or renew `until` in [envs.*] accept"
-            )
-        return "\n".join(lines)
-
-
-def judge(
-    findings: Iterable[Finding],
-    acceptances: Iterable[Acceptance],
-    today: date,
-    *,
-    fail_on: Severity = Severity.LOW,
-) -> Verdict:
-    """Split findings: accepted ones (an acceptance past its ``until`` date no longer
-    counts), ones below the ``fail_on`` severity (reported, not failed), and the failing."""
-    rules = list(acceptances)
-    failing: list[Finding] = []
-    below: list[Finding] = []
-    accepted: list[tuple[Finding, Acceptance]] = []
-    expired: list[tuple[Finding, Acceptance]] = []
-    for finding in findings:
-        matches = [a for a in rules if a.matches(finding.id, finding.url)]
-        valid = [a for a in matches if a.until >= today]
-        if valid:
-            accepted.append((finding, valid[0]))
-            continue
-        if finding.severity < fail_on:
-            below.append(finding)
-            continue
-        failing.append(finding)
-        if matches:
-            expired.append((finding, matches[0]))
-    return Verdict(tuple(failing), tuple(accepted), tuple(expired), tuple(below))
+AssertNoFindings = Callable[[Iterable[Finding]], None]
+"""The type of the ``assert_no_findings`` fixture: fail the test listing every finding."""

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 __all__ = ["MASK", "Redactor", "Secret", "SecretStore", "load_dotenv"]
 
 MASK = "********"
@@ -142,6 +140,7 @@ class Redactor:
 
 def load_dotenv(path: Path) -> dict[str, str]:
     """Read a ``.env`` file with python-dotenv; a missing file is a usage error."""
+    import pytest
     from dotenv import dotenv_values
 
     if not path.is_file():
@@ -185,6 +184,9 @@ class SecretStore:
 
     def get(self, name: str) -> Secret:
         """The secret ``name``, or a test failure saying exactly what is missing."""
+        # Imported here: Secret and Redactor belong to the pytest-free public API.
+        import pytest
+
         if name not in self.declared:
             known = ", ".join(sorted(self.declared)) or "none"
             pytest.fail(

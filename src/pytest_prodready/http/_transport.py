@@ -18,6 +18,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from pytest_prodready.core.evidence import TRUNCATED
 from pytest_prodready.http._inflate import INFLATABLE, InflateError, inflate
 
 __all__ = ["ACCEPT_ENCODING", "TargetTransport", "read_capped"]
@@ -127,7 +128,6 @@ class TargetTransport(httpx.HTTPTransport):
                 attempt += 1
 
 
-TRUNCATED = "prodready_truncated"
 # The encodings whose decompression read_capped bounds; every request asks for these only.
 ACCEPT_ENCODING = "gzip, deflate"
 HEADERS_AT = "prodready_headers_at"

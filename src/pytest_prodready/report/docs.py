@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from itertools import groupby
 from pathlib import Path
 
-from pytest_prodready.core.findings import Rule, catalogue
+from pytest_prodready.core.catalogue import catalogue
+from pytest_prodready.core.findings import Rule
 
 __all__ = ["render", "update"]
 

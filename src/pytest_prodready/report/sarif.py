@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_prodready import __version__
-from pytest_prodready.core.findings import catalogue
+from pytest_prodready.core.catalogue import catalogue
 
 __all__ = ["to_sarif"]
 

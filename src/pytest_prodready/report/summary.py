@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready import __version__
-from pytest_prodready.core.findings import Finding, Severity
-from pytest_prodready.fixtures import ACCEPTED_KEY, FINDINGS_KEY
+from pytest_prodready.core.findings import Finding, Severity, docs_anchor
+from pytest_prodready.core.keys import ACCEPTED_KEY, FINDINGS_KEY
+from pytest_prodready.core.safety import SAFETY_PREFIX
 from pytest_prodready.target.runtime import Runtime
 
 __all__ = ["SCHEMA_VERSION", "Collector", "payload", "security_headers"]
@@ -96,7 +97,8 @@ def payload(item: pytest.Item, runtime: Runtime | None) -> dict[str, Any]:
     }
     if runtime is not None:
         data["headers"] = {
-            urlsplit(url).path or "/": h for url, h in runtime.drain_headers().items()
+            urlsplit(url).path or "/": security_headers(response.headers)
+            for url, response in runtime.drain_responses().items()
         }
         if runtime.started:
             # Under xdist only the workers start an embedded target: the controller learns
@@ -109,7 +111,7 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
     """The pytest-html extra: one row per finding, worst first, with its fix and docs link."""
     rows = []
     for f in sorted(findings, key=lambda f: (-Severity.parse(f["severity"]), f["id"])):
-        anchor = html.escape(f"README.md#{f['id']}")
+        anchor = html.escape(docs_anchor(f["id"]))
         rows.append(
             "<tr>"
             f"<td>{html.escape(f['severity'].upper())}</td>"
@@ -198,7 +200,7 @@ class Collector:
         data = getattr(report, "prodready", None)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.outcomes[report.outcome] += 1
-            if report.skipped and "prodready safety:" in str(report.longrepr):
+            if report.skipped and SAFETY_PREFIX in str(report.longrepr):
                 self.safety_skips += 1
         if report.when == "teardown" and not report.passed:
             self.outcomes["error"] += 1

@@ -8,8 +8,6 @@ nothing.
 from __future__ import annotations
 
 import dataclasses
-import os
-import secrets as _random
 import shutil
 import tempfile
 import threading
@@ -19,8 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import urljoin, urlsplit
 
+import pytest
+
 from pytest_prodready.config import ConfigFile, Environment
 from pytest_prodready.core.secrets import Redactor, SecretStore
+from pytest_prodready.target.embedded import TargetError, start_demo
 
 if TYPE_CHECKING:
     import httpx
@@ -30,13 +31,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["DEMO_LOG_VAR", "Runtime", "Selection", "TargetError", "seed_embedded_secrets"]
+__all__ = [
+    "NO_TARGET",
+    "RUNTIME_KEY",
+    "Runtime",
+    "Selection",
+    "TargetError",
+    "resolved",
+    "runtime_of",
+]
 
-DEMO_LOG_VAR = "PRODREADY_DEMO_LOG"
-DEMO_VERSION_VAR = "PRODREADY_DEMO_VERSION"
 MAX_REDIRECT_HOPS = 5
-# demo-broken is a deploy that did not roll out: it still serves the previous release.
-DEMO_VERSIONS = {"demo": "1.4.2", "demo-broken": "1.4.1"}
 
 
 @dataclass(frozen=True)
@@ -50,32 +55,6 @@ class Selection:
 @dataclass(frozen=True)
 class _Failed:
     error: Exception
-
-
-class TargetError(RuntimeError):
-    """The target could not be made ready (an embedded demo that failed to start)."""
-
-
-def seed_embedded_secrets(env: Environment) -> Callable[[], None]:
-    """Give an embedded demo throwaway credentials through its declared variables.
-
-    Set in ``os.environ`` so xdist workers inherit the same values. Returns a function that
-    restores the previous values.
-    """
-    previous: dict[str, str | None] = {}
-    for var in env.secrets.values():
-        if not os.environ.get(var):
-            previous[var] = os.environ.get(var)
-            os.environ[var] = _random.token_urlsafe(18)
-
-    def restore() -> None:
-        for var, value in previous.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-    return restore
 
 
 class Runtime:
@@ -128,42 +107,13 @@ class Runtime:
     def _resolve(self) -> Environment:
         env = self.declared
         if env.embedded is not None:
-            env = self._start_demo(env)
+            self._workdir = Path(tempfile.mkdtemp(prefix="prodready-demo-"))
+            self._demo, env = start_demo(env, self._workdir)
         if self.base_url_override:
             env = dataclasses.replace(env, base_url=self.base_url_override)
         if env.api_url is None:
             env = dataclasses.replace(env, api_url=env.base_url)
         return env
-
-    def _start_demo(self, env: Environment) -> Environment:
-        from pytest_prodready.demo import DemoServer, DemoSettings
-
-        self._workdir = Path(tempfile.mkdtemp(prefix="prodready-demo-"))
-        values = {name: os.environ.get(var, "") for name, var in env.secrets.items()}
-        log = os.environ.get(DEMO_LOG_VAR)
-        settings = DemoSettings(
-            variant=env.embedded or "demo",
-            version=os.environ.get(DEMO_VERSION_VAR) or DEMO_VERSIONS[env.embedded or "demo"],
-            admin_password=values.get("admin_password") or _random.token_urlsafe(18),
-            api_token=values.get("api_token") or _random.token_urlsafe(18),
-            request_log=Path(log) if log else self._workdir / "requests.jsonl",
-        )
-        demo = DemoServer(settings, self._workdir)
-        try:
-            demo.start()
-        except (OSError, RuntimeError) as exc:
-            demo.stop()
-            raise TargetError(
-                f"prodready: the embedded {settings.variant} target did not start on "
-                f"127.0.0.1: {exc}. Check that loopback is usable and ports are free."
-            ) from exc
-        self._demo = demo
-        return dataclasses.replace(
-            env,
-            base_url=self._demo.base_url,
-            http_url=self._demo.http_url,
-            ca_bundle=self._demo.ca_bundle,
-        )
 
     def client(self) -> httpx.Client:
         """The session's client for the target (no redirects followed)."""
@@ -187,17 +137,15 @@ class Runtime:
         """Whether the environment was resolved (an embedded demo started) in this process."""
         return self._env is not None
 
-    def drain_headers(self) -> dict[str, dict[str, str]]:
-        """Security headers of the pages fetched since the last call, by URL (for drift)."""
+    def drain_responses(self) -> dict[str, httpx.Response]:
+        """The pages fetched since the last call, by URL (the reports keep their headers)."""
         if self._cache is None:
             return {}
-        from pytest_prodready.report.summary import security_headers
-
-        fresh: dict[str, dict[str, str]] = {}
+        fresh: dict[str, httpx.Response] = {}
         for url, response in self._cache.responses().items():
             if url not in self._headers_reported:
                 self._headers_reported.add(url)
-                fresh[url] = security_headers(response.headers)
+                fresh[url] = response
         return fresh
 
     def fact(self, key: str, gather: Callable[[], T]) -> T:
@@ -275,3 +223,29 @@ class Runtime:
 def _bare_host(host: str) -> str:
     """Host names compared as DNS does: case-insensitive, the root's trailing dot dropped."""
     return host.rstrip(".").lower()
+
+
+# The run's Runtime, set in pytest_configure (None when no environment is selected).
+RUNTIME_KEY = pytest.StashKey["Runtime | None"]()
+
+NO_TARGET = (
+    "prodready: no target environment is selected, so this test has nothing to check. "
+    "Pass --target-env NAME (or set PRODREADY_TARGET_ENV, or default_env in prodready.toml), "
+    "with the environment defined in prodready.toml or [tool.prodready] in pyproject.toml."
+)
+
+
+def runtime_of(config: pytest.Config) -> Runtime:
+    """The run's :class:`Runtime`; a test failure (not a crash) when none is configured."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        pytest.fail(NO_TARGET, pytrace=False)
+    return runtime
+
+
+def resolved(runtime: Runtime) -> Environment:
+    """The runtime's environment; a target that cannot be started fails the test cleanly."""
+    try:
+        return runtime.environment()
+    except TargetError as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.config import ConfigFile, find_config, load_config
+from pytest_prodready.core.catalogue import catalogue
 from pytest_prodready.core.secrets import Redactor, load_dotenv
-from pytest_prodready.options import CONFIG_VAR, EXPECT_VERSION_VAR, TARGET_ENV_VAR
-from pytest_prodready.target.runtime import Runtime, Selection, seed_embedded_secrets
+from pytest_prodready.target.embedded import seed_embedded_secrets
+from pytest_prodready.target.runtime import Runtime, Selection
 
-__all__ = ["build_runtime"]
+__all__ = ["CONFIG_VAR", "EXPECT_VERSION_VAR", "TARGET_ENV_VAR", "build_runtime"]
+
+# Each variable is named where it is read; options.py quotes them in its help.
+TARGET_ENV_VAR = "PRODREADY_TARGET_ENV"
+EXPECT_VERSION_VAR = "PRODREADY_EXPECT_VERSION"
+CONFIG_VAR = "PRODREADY_CONFIG"
 
 
 def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
@@ -38,7 +44,7 @@ def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
     if found is None:
         return None, f"prodready.toml or [tool.prodready] in pyproject.toml under {config.rootpath}"
     path, origin = found
-    cfg = load_config(path, origin)
+    cfg = load_config(path, origin, known_ids=catalogue())
     if cfg is None and explicit:
         raise pytest.UsageError(
             f"prodready: {path} ({origin}) has no [tool.prodready] table. "

@@ -1,0 +1,103 @@
+"""``[envs.X.login]`` and ``[envs.X.vitals]``: the browser's login flow and web-vital budgets.
+
+Same rules as :mod:`pytest_prodready.config.sections`: a frozen dataclass per table, a parser per
+dataclass, every mistake a one-paragraph ``pytest.UsageError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pytest_prodready.config._table import Table
+
+__all__ = ["LoginFlow", "Vitals", "parse_login", "parse_vitals"]
+
+
+@dataclass(frozen=True)
+class LoginFlow:
+    """``[envs.X.flows.login]``: a config-driven login, so the common case needs no code."""
+
+    password_secret: str
+    path: str = "/login"
+    username: str | None = None
+    username_secret: str | None = None
+    username_selector: str = "#username"
+    password_selector: str = "#password"
+    submit_selector: str = "button[type=submit]"
+    success_url: str | None = None
+    success_selector: str | None = None
+    logout_selector: str | None = None
+    session_cookie: str | None = None
+
+
+@dataclass(frozen=True)
+class Vitals:
+    """``[envs.X.vitals]``: web-vital budgets (defaults from the users' checklists)."""
+
+    lcp_ms: float = 2500.0
+    cls: float = 0.1
+    fcp_ms: float = 1800.0
+    ttfb_ms: float = 800.0
+    # None: by the run's selection (browser_vitals.runs_for): 1 for smoke, 3 otherwise.
+    runs: int | None = None
+
+
+def _secret_name(t: Table, key: str, secrets: Mapping[str, str], *, required: bool) -> str | None:
+    name = t.string(key, required=required)
+    if name is not None and name not in secrets:
+        declared = ", ".join(sorted(secrets)) or "none"
+        raise t.error(
+            key,
+            f"names secret {name!r}, which this environment does not declare ({declared})",
+            f'Declare it: secrets = {{ {name} = "ENV_VAR" }}.',
+        )
+    return name
+
+
+def parse_login(t: Table, secrets: Mapping[str, str]) -> LoginFlow | None:
+    if not t.data:
+        t.finish()
+        return None
+    password_secret = _secret_name(t, "password_secret", secrets, required=True) or ""
+    username_secret = _secret_name(t, "username_secret", secrets, required=False)
+    username = t.string("username")
+    if (username is None) == (username_secret is None):
+        raise t.error(
+            "username",
+            "and username_secret: exactly one must be set",
+            'Use username = "probe@example.com", or username_secret = "admin_user".',
+        )
+    flow = LoginFlow(
+        password_secret=password_secret,
+        path=t.string("path") or "/login",
+        username=username,
+        username_secret=username_secret,
+        username_selector=t.string("username_selector") or "#username",
+        password_selector=t.string("password_selector") or "#password",
+        submit_selector=t.string("submit_selector") or "button[type=submit]",
+        success_url=t.string("success_url"),
+        success_selector=t.string("success_selector"),
+        logout_selector=t.string("logout_selector"),
+        session_cookie=t.string("session_cookie"),
+    )
+    if flow.success_url is None and flow.success_selector is None:
+        raise t.error(
+            "success_url",
+            "or success_selector must say how a successful login is recognised",
+            'Use success_url = "/dashboard" or success_selector = "#welcome".',
+        )
+    t.finish()
+    return flow
+
+
+def parse_vitals(t: Table) -> Vitals:
+    vitals = Vitals(
+        lcp_ms=t.number("lcp_ms", 2500.0, minimum=0, maximum=600_000),
+        cls=t.number("cls", 0.1, minimum=0, maximum=10),
+        fcp_ms=t.number("fcp_ms", 1800.0, minimum=0, maximum=600_000),
+        ttfb_ms=t.number("ttfb_ms", 800.0, minimum=0, maximum=600_000),
+        runs=t.integer("runs", 1, minimum=1, maximum=20) if "runs" in t.data else None,
+    )
+    t.finish()
+    return vitals

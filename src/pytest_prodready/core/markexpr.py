@@ -1,0 +1,29 @@
+"""pytest's own ``-m`` grammar, behind one door: the one use of its private API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+__all__ = ["selects"]
+
+
+def selects(markexpr: str, marks: Collection[str]) -> bool | None:
+    """Whether a test carrying exactly ``marks`` passes ``-m markexpr``.
+
+    None when this pytest cannot tell: its private grammar moved, or the expression is
+    invalid (pytest reports that itself). Each caller picks its own safe fallback.
+    """
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(markexpr)
+    except Exception:
+        return None
+    return bool(compiled.evaluate(_carrying(frozenset(marks))))
+
+
+def _carrying(marks: frozenset[str]) -> Callable[..., bool]:
+    def matcher(name: str, /, **_: str | int | bool | None) -> bool:
+        return name in marks
+
+    return matcher
