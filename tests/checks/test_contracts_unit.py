@@ -316,7 +316,9 @@ def test_excerpt_is_one_line_and_bounded() -> None:
 def test_transport_guard_stops_unsafe_methods_before_they_leave() -> None:
     original = requests.adapters.HTTPAdapter.send
     # Port 9 on loopback is closed: a request that left would fail to connect instead.
-    with transport_guard(read_only=True, budget_s=1, max_body_mb=1) as transport:
+    with transport_guard(
+        read_only=True, budget_s=1, max_body_mb=1, origin="http://127.0.0.1:9"
+    ) as transport:
         with pytest.raises(UnsafeRequestRefused, match="refused to send DELETE"):
             requests.delete("http://127.0.0.1:9/items/1", timeout=1)
         with pytest.raises(requests.ConnectionError):
@@ -328,7 +330,9 @@ def test_transport_guard_stops_unsafe_methods_before_they_leave() -> None:
 
 def test_transport_guard_lets_everything_through_when_not_read_only() -> None:
     with (
-        transport_guard(read_only=False, budget_s=1, max_body_mb=1) as transport,
+        transport_guard(
+            read_only=False, budget_s=1, max_body_mb=1, origin="http://127.0.0.1:9"
+        ) as transport,
         pytest.raises(requests.ConnectionError),
     ):
         requests.post("http://127.0.0.1:9/items", timeout=1)
@@ -404,7 +408,7 @@ def head(length: int | None, *fields: str) -> bytes:
 def test_a_dribbling_or_silent_server_costs_one_budget_per_request(script: Script) -> None:
     with (
         ScriptedServer(script) as server,
-        transport_guard(read_only=False, budget_s=0.5, max_body_mb=1),
+        transport_guard(read_only=False, budget_s=0.5, max_body_mb=1, origin=server.url),
     ):
         start = time.monotonic()
         with pytest.raises(BudgetExceeded) as raised:
@@ -439,7 +443,9 @@ def test_bodies_are_read_up_to_the_cap_after_decompression(
     fields: tuple[str, ...], body: bytes, expected: bytes
 ) -> None:
     with ScriptedServer([head(len(body), *fields), body]) as server:
-        with transport_guard(read_only=False, budget_s=5, max_body_mb=1) as transport:
+        with transport_guard(
+            read_only=False, budget_s=5, max_body_mb=1, origin=server.url
+        ) as transport:
             tracemalloc.start()
             response = requests.get(
                 server.url, headers={"X-Schemathesis-TestCaseId": "case-1"}, timeout=5
@@ -457,7 +463,7 @@ def test_a_body_that_is_not_its_content_encoding_is_a_decoding_error() -> None:
     body = b"not gzip at all"
     with (
         ScriptedServer([head(len(body), "Content-Encoding: gzip"), body]) as server,
-        transport_guard(read_only=False, budget_s=5, max_body_mb=1),
+        transport_guard(read_only=False, budget_s=5, max_body_mb=1, origin=server.url),
         pytest.raises(requests.exceptions.ContentDecodingError, match="not valid gzip"),
     ):
         requests.get(server.url, timeout=5)
@@ -469,7 +475,7 @@ def test_a_body_ended_by_closing_the_connection_is_read_whole() -> None:
     script: Script = [b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n", 0.05, b"[1, 2]"]
     with (
         ScriptedServer(script) as server,
-        transport_guard(read_only=False, budget_s=5, max_body_mb=1),
+        transport_guard(read_only=False, budget_s=5, max_body_mb=1, origin=server.url),
     ):
         assert requests.get(server.url, timeout=5).json() == [1, 2]
         session = requests.Session()

@@ -34,6 +34,10 @@ CONTRACT_CHECKS = (
 )
 DEFAULT_CONTRACT_CHECKS = CONTRACT_CHECKS[:5]
 RATE = re.compile(r"^\d+/(s|m|h)$")
+# A document decides how many operations it has: the run's length is the config's decision.
+DEFAULT_MAX_OPERATIONS = 500
+DEFAULT_MAX_TIME_S = 600.0
+ORIGIN = re.compile(r"^https?://[^/?#@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class ContractSpec:
     exclude: tuple[str, ...] = ()
     stateful: bool = False
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Origins whose documents a $ref may name (fetched by us, inlined); none by default.
+    allow_ref_origins: tuple[str, ...] = ()
+    max_operations: int = DEFAULT_MAX_OPERATIONS
+    max_time_s: float = DEFAULT_MAX_TIME_S
 
 
 def parse_contract(t: Table, secrets: Mapping[str, str]) -> ContractSpec:
@@ -79,6 +87,14 @@ def parse_contract(t: Table, secrets: Mapping[str, str]) -> ContractSpec:
                     'Use a logical secret name: "Bearer {api_token}".',
                 )
     timeout = t.optional_number("request_timeout_s", maximum=300)
+    origins = t.string_list("allow_ref_origins", ())
+    for value in origins:
+        if not ORIGIN.match(value):
+            raise t.error(
+                "allow_ref_origins",
+                f"has {value!r}, which is not an origin",
+                'Write scheme and host (and port), no path: "https://schemas.example.com".',
+            )
     spec = ContractSpec(
         checks=checks("checks", DEFAULT_CONTRACT_CHECKS),
         exclude_checks=checks("exclude_checks", ()),
@@ -90,6 +106,11 @@ def parse_contract(t: Table, secrets: Mapping[str, str]) -> ContractSpec:
         exclude=t.string_list("exclude", ()),
         stateful=t.boolean("stateful", False),
         headers=headers,
+        allow_ref_origins=origins,
+        max_operations=t.integer(
+            "max_operations", DEFAULT_MAX_OPERATIONS, minimum=1, maximum=100_000
+        ),
+        max_time_s=t.number("max_time_s", DEFAULT_MAX_TIME_S, minimum=0, maximum=86_400),
     )
     t.finish()
     return spec

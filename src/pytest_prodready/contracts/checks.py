@@ -22,6 +22,7 @@ __all__ = [
     "OTHER_CHECK",
     "REQUEST_ERROR",
     "SCHEMA_UNAVAILABLE",
+    "SCHEMA_UNSAFE",
     "CheckFailure",
     "OperationOutcome",
     "curl_command",
@@ -35,6 +36,15 @@ SCHEMA_UNAVAILABLE = rule(
     "The OpenAPI document cannot be loaded",
     "Serve the OpenAPI 3.x (or Swagger 2.0) document at the env's openapi location, or fix "
     "openapi in [envs.X]; clients and gateways generated from it break too.",
+)
+SCHEMA_UNSAFE = rule(
+    "contract.schema-unsafe",
+    Severity.HIGH,
+    "The OpenAPI document points outside itself, or its references loop",
+    "Keep every $ref inside the document (#/components/...), put examples in value: instead "
+    "of externalValue, and break reference cycles; list a schema host you trust in "
+    "[envs.X.contract] allow_ref_origins. A document that makes its reader open files or "
+    "fetch internal URLs is an attack on every client that reads it.",
 )
 REQUEST_ERROR = rule(
     "contract.request-error",
@@ -164,6 +174,8 @@ class OperationOutcome:
     errors: list[str] = field(default_factory=list)
     seed: int | None = None
     truncated: int = 0  # responses whose body was cut at max_body_mb
+    cut: bool = False  # not tested: the contract run's time cap (max_time_s) came first
+    partial: bool = False  # tested in some phases only: the time cap stopped the rest
 
     def reported(self) -> list[CheckFailure]:
         """The failures worth a finding: a 5xx is reported as a server error, and that its
@@ -182,6 +194,8 @@ class OperationOutcome:
         result = f"failed: {', '.join(failed)}" if failed else "all checks passed"
         if self.errors:
             result += f"; {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}"
+        if self.partial:
+            result += "; stopped early by max_time_s (later phases not run)"
         if self.truncated:
             result += (
                 f"; {self.truncated} bod{'ies' if self.truncated != 1 else 'y'} cut at max_body_mb"

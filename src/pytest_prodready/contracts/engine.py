@@ -7,6 +7,7 @@ run here tests exactly what the CLI would. Events are folded into one
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ import requests.adapters
 import requests.utils
 
 from pytest_prodready.contracts.checks import CheckFailure, OperationOutcome, excerpt
-from pytest_prodready.contracts.policy import SAFE_METHODS
+from pytest_prodready.contracts.policy import SAFE_METHODS, refusal
+from pytest_prodready.contracts.references import origin as origin_of
 from pytest_prodready.contracts.transport import (
     ACCEPT_ENCODING,
     BudgetExceeded,
@@ -32,7 +34,14 @@ if TYPE_CHECKING:
     from schemathesis.engine.events import NonFatalError
     from schemathesis.engine.recorder import ScenarioRecorder
 
-__all__ = ["Reproduction", "TransportLog", "UnsafeRequestRefused", "execute", "transport_guard"]
+__all__ = [
+    "Reproduction",
+    "RequestRefused",
+    "TransportLog",
+    "UnsafeRequestRefused",
+    "execute",
+    "transport_guard",
+]
 
 # Added by requests or schemathesis to every request: noise in a reproduction.
 _TRANSPORT_HEADERS = frozenset(
@@ -49,6 +58,11 @@ _TRANSPORT_HEADERS = frozenset(
 
 class UnsafeRequestRefused(requests.exceptions.RequestException):
     """A request with a method outside GET/HEAD/OPTIONS was stopped before it was sent."""
+
+
+class RequestRefused(requests.exceptions.RequestException):
+    """A request the document asked for was stopped before it was sent: another origin, or
+    on a protected environment a body or a method override on a safe method."""
 
 
 # schemathesis names each request's test case in this header: the key of its interactions.
@@ -75,9 +89,12 @@ def _accept_encoding(request: requests.PreparedRequest) -> None:
 
 @contextmanager
 def transport_guard(
-    *, read_only: bool, budget_s: float, max_body_mb: float
+    *, read_only: bool, budget_s: float, max_body_mb: float, origin: str
 ) -> Iterator[TransportLog]:
     """Watch every request ``requests`` sends while active; yields what was refused or cut.
+
+    A request to any origin but ``origin`` (the API's) raises :class:`RequestRefused`: the
+    document is the target's, and nothing it says may send the runner elsewhere.
 
     Every request gets a whole-request budget of ``budget_s`` (headers and body: a server
     dribbling bytes cannot hold it longer, see :mod:`pytest_prodready.contracts.transport`)
@@ -85,7 +102,10 @@ def transport_guard(
     budget raises :class:`~pytest_prodready.contracts_transport.BudgetExceeded`.
 
     With ``read_only``, a request with a method other than GET/HEAD/OPTIONS raises
-    :class:`UnsafeRequestRefused` instead of leaving the process. The read-only
+    :class:`UnsafeRequestRefused` instead of leaving the process, and so does a safe one
+    with a body or a method override (:func:`~pytest_prodready.contracts.policy.refusal`,
+    :class:`RequestRefused`: the document asked for it, so it is that operation's error). The
+    read-only
     configuration already keeps schemathesis to safe methods; this is the backstop at the
     one place every schemathesis request passes (the transport adapter), so a future phase
     or probe that sends something else fails loudly instead of writing to a protected
@@ -97,6 +117,7 @@ def transport_guard(
     """
     original = requests.adapters.HTTPAdapter.send
     log = TransportLog(budget_s, max_body_mb)
+    allowed_origin = origin_of(origin)
     max_bytes = int(max_body_mb * _MB)
     used: dict[int, requests.adapters.HTTPAdapter] = {}
 
@@ -111,11 +132,27 @@ def transport_guard(
     ) -> requests.Response:
         used[id(self)] = self
         method = (request.method or "GET").upper()
+        url = request.url or ""
         if read_only and method not in SAFE_METHODS:
-            log.refused.append(f"{method} {request.url}")
+            log.refused.append(f"{method} {url}")
             raise UnsafeRequestRefused(
-                f"prodready refused to send {method} {request.url}: the environment is "
+                f"prodready refused to send {method} {url}: the environment is "
                 "protected, only GET, HEAD and OPTIONS may be sent",
+                request=request,
+            )
+        if origin_of(url) != allowed_origin:
+            raise RequestRefused(
+                f"prodready refused to send {method} {url.split('?', 1)[0]}: it leaves the "
+                f"API's origin {allowed_origin}",
+                request=request,
+            )
+        why = refusal(
+            method, url, list(request.headers), body=bool(request.body), read_only=read_only
+        )
+        if why is not None:
+            raise RequestRefused(
+                f"prodready refused to send {method} {url.split('?', 1)[0]} to protected "
+                f"environment: {why}",
                 request=request,
             )
         _accept_encoding(request)
@@ -247,20 +284,26 @@ def execute(
     *,
     seed: int | None,
     transport: TransportLog,
+    deadline: float | None = None,
 ) -> dict[str, OperationOutcome]:
     """Run the engine over the operations named ``labels``; an outcome per label.
 
     Failures are filed under the operation whose request failed (a stateful scenario spans
     several); anything the engine reports without an operation (a fatal error) is filed
-    under every label.
+    under every label. At ``deadline`` (``time.monotonic()``) the engine is asked to stop
+    after the scenario it is in; the operations it did not finish are marked ``cut``.
     """
     from schemathesis.engine import events, from_schema
 
     outcomes = {label: OperationOutcome(label, seed=seed) for label in labels}
     # Stateful scenarios may reach an operation outside the batch; its results still count.
     stray = OperationOutcome("other operations", seed=seed)
-    interrupted = False
-    for event in from_schema(schema.include(name=list(labels))).execute():
+    interrupted = stopped = False
+    stream = from_schema(schema.include(name=list(labels))).execute()
+    for event in stream:
+        if deadline is not None and not stopped and time.monotonic() >= deadline:
+            stream.stop()
+            stopped = True
         if isinstance(event, events.ScenarioFinished):
             _count_requests(event.recorder, outcomes, stray, transport)
             _record_failures(event.recorder, outcomes, stray, reproduction, transport)
@@ -274,10 +317,16 @@ def execute(
             for outcome in outcomes.values():
                 outcome.errors.append(message)
         elif isinstance(event, events.Interrupted):
-            interrupted = True
+            # Our own stop at the deadline reads as an interruption too; Ctrl-C is not ours.
+            interrupted = not stopped
     if interrupted:
         # The engine swallows Ctrl-C to finish cleanly; pytest must still stop.
         raise KeyboardInterrupt
+    if stopped:
+        for outcome in outcomes.values():
+            # After the stop the engine still closes every scenario, unrun ones included.
+            started = bool(outcome.requests or outcome.failures or outcome.errors)
+            outcome.cut, outcome.partial = not started, started
     if stray.failures or stray.errors:
         outcomes[stray.label] = stray
     return outcomes

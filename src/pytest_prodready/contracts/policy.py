@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pytest_prodready.config.contract import ContractSpec
 
@@ -27,6 +27,7 @@ __all__ = [
     "enabled_checks",
     "engine_settings",
     "origin_of",
+    "refusal",
     "schema_source",
     "selected",
     "sends_unsafe",
@@ -35,6 +36,10 @@ __all__ = [
 
 # RFC 9110 safe methods minus TRACE (it echoes the request, credentials included).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+METHOD_OVERRIDE_HEADERS = frozenset(
+    {"x-http-method-override", "x-http-method", "x-method-override"}
+)
+METHOD_OVERRIDE_PARAMS = frozenset({"_method", "x-http-method-override"})
 OPERATION_PHASES = ("examples", "coverage", "fuzzing")
 STATEFUL_PHASES = ("stateful",)
 _ALL_PHASES = (*OPERATION_PHASES, *STATEFUL_PHASES)
@@ -73,6 +78,34 @@ class SchemaSource:
 
     def __str__(self) -> str:
         return self.url if self.url is not None else str(self.path)
+
+
+def refusal(
+    method: str, url: str, header_names: Collection[str], *, body: bool, read_only: bool
+) -> str | None:
+    """Why a request schemathesis is about to send must not leave, or None.
+
+    On a protected environment only GET, HEAD and OPTIONS leave, without a body and without
+    asking the server to treat them as another method: frameworks honour
+    ``X-HTTP-Method-Override: DELETE`` and ``?_method=DELETE`` (Rails, Laravel, Express's
+    method-override), which would turn a read into a write.
+    """
+    if not read_only:
+        return None
+    if method not in SAFE_METHODS:
+        return "only GET, HEAD and OPTIONS may be sent"
+    overrides = sorted(METHOD_OVERRIDE_HEADERS & {name.lower() for name in header_names})
+    if overrides:
+        return f"it carries {overrides[0]}, which asks the server for another method"
+    try:
+        params = {name.lower() for name, _ in parse_qsl(urlsplit(url).query, True)}
+    except ValueError:
+        params = set()
+    if params & METHOD_OVERRIDE_PARAMS:
+        return f"its query has {sorted(params & METHOD_OVERRIDE_PARAMS)[0]}, another method"
+    if body:
+        return f"{method} with a body is refused: the server may read it as a write"
+    return None
 
 
 def origin_of(url: str) -> str:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import copy
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_prodready.config import Environment
-from pytest_prodready.contracts.checks import SCHEMA_UNAVAILABLE, excerpt
+from pytest_prodready.contracts.checks import SCHEMA_UNAVAILABLE, SCHEMA_UNSAFE, excerpt
 from pytest_prodready.contracts.policy import (
     Operation,
     SchemaSource,
@@ -19,13 +20,14 @@ from pytest_prodready.contracts.policy import (
     schema_source,
     selected,
 )
+from pytest_prodready.contracts.references import Unsafe, bundle
 from pytest_prodready.core.findings import Finding
 from pytest_prodready.target.runtime import Runtime, TargetError
 
 if TYPE_CHECKING:
     from schemathesis import BaseSchema
 
-__all__ = ["LoadedSchema", "SchemaUnavailable", "load"]
+__all__ = ["LoadedSchema", "SchemaUnavailable", "load", "seal_engine"]
 
 _EXPECTED = (
     "expected 200 with an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML, with a top-level "
@@ -39,11 +41,12 @@ class SchemaUnavailable:
 
     source: str
     reason: str
+    unsafe: bool = False  # the document points outside itself: refused, not unreadable
 
     def finding(self) -> Finding:
-        """The ``contract.schema-unavailable`` finding that reports it."""
+        """The ``contract.schema-unavailable`` (or ``contract.schema-unsafe``) finding."""
         url = self.source if "://" in self.source else None
-        return SCHEMA_UNAVAILABLE(self.reason, url=url)
+        return (SCHEMA_UNSAFE if self.unsafe else SCHEMA_UNAVAILABLE)(self.reason, url=url)
 
     def __str__(self) -> str:
         return "openapi"
@@ -67,7 +70,7 @@ def _parse(body: str) -> object:
 
     try:
         return load_content(body, ContentType.UNKNOWN)
-    except LoaderError:
+    except (LoaderError, RecursionError):  # nested past the parser's depth: no real document
         return None
 
 
@@ -133,6 +136,65 @@ def _fetch(
     return _Fetched(response.text, f"{what} ({kind})")
 
 
+def _refuse(what: str) -> Callable[..., Any]:
+    def refuse(location: str, *_: object, **__: object) -> Any:
+        from schemathesis.core.errors import RefResolutionError
+
+        raise RefResolutionError(
+            f"prodready refused to {what} {location.split('?', 1)[0]!r}: only references "
+            "inside the document are followed"
+        )
+
+    return refuse
+
+
+def seal_engine() -> None:
+    """Take from schemathesis its ways to read a file or fetch a URL named by a reference.
+
+    :func:`load` inlines or refuses every reference before the engine sees a document; this
+    is the backstop, so a reference the walk missed fails in one line instead of reading the
+    runner's files or reaching an internal address. For the whole process: nothing here
+    ever wants the engine to resolve an external reference.
+    """
+    from schemathesis.core.jsonschema import resolver
+    from schemathesis.specs.openapi import examples
+
+    resolver.retrieve = _refuse("resolve")
+    resolver.load_file_impl = _refuse("open")
+    resolver._load_remote_uri = _refuse("fetch")  # type: ignore[assignment]
+    examples.load_external_example = _refuse("fetch")  # type: ignore[assignment]
+
+
+def _fetch_reference(runtime: Runtime) -> Callable[[str], Any]:
+    """``fetch(url)`` for :func:`~pytest_prodready.contracts.references.bundle`: a GET through
+    the env's own client (its timeout, body cap and encodings), without the API's headers
+    (an allowed origin is still not the API), no redirect followed."""
+    import httpx
+
+    from pytest_prodready.core.evidence import TRUNCATED
+    from pytest_prodready.http import describe_error
+
+    def fetch(url: str) -> Any:
+        try:
+            response = runtime.client().get(url, headers={"Accept": "application/json"})
+        except httpx.RequestError as exc:
+            raise Unsafe(
+                f"the referenced document cannot be fetched: {describe_error(exc)}"
+            ) from None
+        what = f"the referenced document {url} answered {response.status_code}"
+        if response.status_code != 200:
+            raise Unsafe(f"{what}, expected 200 with a JSON or YAML document")
+        if response.extensions.get(TRUNCATED):
+            cap = runtime.environment().max_body_mb
+            raise Unsafe(f"{what} with a body larger than max_body_mb = {cap:g} MB (cut there)")
+        document = _parse(response.text)
+        if not isinstance(document, dict | list):
+            raise Unsafe(f"{what} with a body that is not JSON or YAML")
+        return document
+
+    return fetch
+
+
 def _operations(schema: BaseSchema) -> tuple[Operation, ...]:
     from schemathesis.core.result import Ok
 
@@ -179,10 +241,20 @@ def load(runtime: Runtime) -> LoadedSchema | SchemaUnavailable | None:
             str(source),
             f"{fetched.what}, but it is not an OpenAPI document: {problem}; {_EXPECTED}.",
         )
+    try:
+        document = bundle(
+            document,
+            base_url=source.url or "",
+            allowed_origins=env.contract.allow_ref_origins,
+            fetch=_fetch_reference(runtime),
+        )
+    except Unsafe as exc:
+        return SchemaUnavailable(str(source), f"{fetched.what}, but {exc}.", unsafe=True)
     import schemathesis
     from schemathesis.config import SchemathesisConfig
     from schemathesis.errors import SchemathesisError
 
+    seal_engine()
     try:
         schema = schemathesis.openapi.from_dict(
             copy.deepcopy(document), config=SchemathesisConfig()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import string
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from pytest_prodready.contracts.policy import (
     STATEFUL_PHASES,
     Operation,
     engine_settings,
+    origin_of,
     sends_unsafe,
     shell_value,
 )
@@ -117,13 +119,18 @@ class ContractSuite:
         return schemathesis.openapi.from_dict(document, config=config), config.seed
 
     def run(
-        self, operations: Sequence[Operation], phases: Sequence[str] = OPERATION_PHASES
+        self,
+        operations: Sequence[Operation],
+        phases: Sequence[str] = OPERATION_PHASES,
+        *,
+        deadline: float | None = None,
     ) -> dict[str, OperationOutcome]:
         """Test ``operations`` in one engine run; an outcome per operation label.
 
-        On a protected environment the run happens behind a read-only ``transport_guard``:
-        should schemathesis ever try a method the policy does not allow, the request is
-        stopped before it leaves and the test fails naming it.
+        Every request goes to the API's origin only. On a protected environment the run
+        happens behind a read-only ``transport_guard``: should schemathesis ever try a method
+        the policy does not allow, the request is stopped before it leaves and the test fails
+        naming it. ``deadline`` (``time.monotonic()``) stops the run; see :func:`execute`.
         """
         from schemathesis.config import SanitizationConfig
 
@@ -144,8 +151,11 @@ class ContractSuite:
             read_only=self.protected,
             budget_s=self.env.contract.request_timeout_s or self.env.timeout_s,
             max_body_mb=self.env.max_body_mb,
+            origin=origin_of(self.loaded.base_url),
         ) as transport:
-            outcomes = execute(schema, labels, reproduction, seed=seed, transport=transport)
+            outcomes = execute(
+                schema, labels, reproduction, seed=seed, transport=transport, deadline=deadline
+            )
         refused = transport.refused
         if refused:
             pytest.fail(
@@ -191,9 +201,25 @@ class ContractRunner:
         self.suite = suite
         self._pending = pending
         self._outcomes: dict[str, OperationOutcome] = {}
+        self._deadline: float | None = None
+
+    def _time_left(self) -> float | None:
+        """The run's deadline (set when the engine first runs), or None once it has passed."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.suite.env.contract.max_time_s
+        return self._deadline if time.monotonic() < self._deadline else None
+
+    def _cut(self) -> str:
+        cap = self.suite.env.contract.max_time_s
+        return (
+            f"contract time cap reached: max_time_s = {cap:g} s in "
+            f"[envs.{self.suite.env.name}.contract] ran out before this operation was "
+            "tested; raise it, or narrow include/exclude"
+        )
 
     def outcome(self, operation: Operation) -> OperationOutcome:
-        """The outcome of testing ``operation`` (running the engine if not done yet)."""
+        """The outcome of testing ``operation`` (running the engine if not done yet); a
+        skip naming the cap when the run's time cap came first."""
         if operation.label not in self._outcomes:
             unsafe = self.suite.sends_unsafe(operation)
             batch = [operation]
@@ -204,12 +230,24 @@ class ContractRunner:
                 and other.label not in self._outcomes
                 and self.suite.sends_unsafe(other) == unsafe
             ]
-            self._outcomes.update(self.suite.run(batch))
-        return self._outcomes[operation.label]
+            deadline = self._time_left()
+            if deadline is None:
+                self._outcomes.update({o.label: OperationOutcome(o.label, cut=True) for o in batch})
+            else:
+                self._outcomes.update(self.suite.run(batch, deadline=deadline))
+        outcome = self._outcomes[operation.label]
+        if outcome.cut:
+            pytest.skip(self._cut())
+        return outcome
 
     def workflows(self) -> list[OperationOutcome]:
         """Outcomes of the stateful phase over every selected operation."""
-        return list(self.suite.run(self.suite.operations, STATEFUL_PHASES).values())
+        deadline = self._time_left()
+        if deadline is None:
+            pytest.skip(self._cut())
+        return list(
+            self.suite.run(self.suite.operations, STATEFUL_PHASES, deadline=deadline).values()
+        )
 
 
 _RUNNER_KEY = pytest.StashKey[ContractRunner]()
