@@ -354,3 +354,28 @@ def test_protected_env_load_needs_caps(tmp_path: Path) -> None:
     (tmp_path / "smoke.py").write_text("")
     body = '[envs.prod]\nbase_url = "https://p.test"\n[envs.prod.load]\nlocustfile = "smoke.py"\n'
     assert "must both be set on a protected environment" in usage_error(tmp_path, body)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[envs.prod]\nbase_ulr = "https://x.test"\n',
+            "[envs.prod] has unknown key 'base_ulr': did you mean 'base_url'? "
+            "('base_url' is required and missing.) Rename it to base_url.",
+        ),
+        (
+            '[envs.prod]\nbase_url = "https://x.test"\ntimout_s = 3\n',
+            "[envs.prod] has unknown key 'timout_s'. Did you mean 'timeout_s'? Valid keys",
+        ),
+        (
+            '[envs.prod]\nbase_url = "https://x.test"\ntimout_s = 3\nopenap = "/o"\n',
+            "Did you mean 'openapi' for 'openap', 'timeout_s' for 'timout_s'?",
+        ),
+        ('[envs.prod]\nzzz = "https://x.test"\n', "[envs.prod] key 'base_url' is missing."),
+    ],
+)
+def test_a_typo_is_named_with_what_was_meant(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(pytest.UsageError) as raised:
+        load(tmp_path, text)
+    assert message in str(raised.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +30,17 @@ class Table:
             f"prodready: {self.source}: {self.where} key {key!r} {problem}. {fix}"
         )
 
+    def missing(self, key: str, fix: str) -> pytest.UsageError:
+        """``key`` is required and absent; a key beside it that looks like a typo of it is
+        named first (``base_ulr``), since that is what the user has to change."""
+        typo = difflib.get_close_matches(key, [k for k in self.data if k != key], n=1, cutoff=0.75)
+        if typo:
+            return pytest.UsageError(
+                f"prodready: {self.source}: {self.where} has unknown key {typo[0]!r}: did you "
+                f"mean {key!r}? ({key!r} is required and missing.) Rename it to {key}."
+            )
+        return self.error(key, "is missing", fix)
+
     def _get(self, key: str) -> Any:
         self._seen.add(key)
         return self.data.get(key)
@@ -37,7 +49,7 @@ class Table:
         value = self._get(key)
         if value is None:
             if required:
-                raise self.error(key, "is missing", f'Add {key} = "..." to {self.where}.')
+                raise self.missing(key, f'Add {key} = "..." to {self.where}.')
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, f"must be a non-empty string, got {value!r}", "Quote it.")
@@ -121,9 +133,20 @@ class Table:
         unknown = sorted(set(self.data) - self._seen)
         if unknown:
             valid = ", ".join(sorted(self._seen))
+            guesses = {
+                k: match[0]
+                for k in unknown
+                if (match := difflib.get_close_matches(k, self._seen, n=1, cutoff=0.75))
+            }
+            meant = ""
+            if len(unknown) == 1 and guesses:
+                meant = f" Did you mean {guesses[unknown[0]]!r}?"
+            elif guesses:
+                meant = " Did you mean " + ", ".join(f"{v!r} for {k!r}" for k, v in guesses.items())
+                meant += "?"
             raise pytest.UsageError(
                 f"prodready: {self.source}: {self.where} has unknown key "
-                f"{', '.join(repr(k) for k in unknown)}. Valid keys there: {valid}. "
+                f"{', '.join(repr(k) for k in unknown)}.{meant} Valid keys there: {valid}. "
                 "Fix the spelling or remove the key."
             )
 

@@ -270,7 +270,7 @@ def parse_rate_limits(
     for e in entries or []:
         limit = e.integer("limit", 0, minimum=1, maximum=MAX_RATE_LIMIT)
         if "limit" not in e.data:
-            raise e.error("limit", "is missing", "Declare the policy, e.g. limit = 5.")
+            raise e.missing("limit", "Declare the policy, e.g. limit = 5.")
         tier = e.string("tier")
         if tier is not None and tier not in tiers:
             known = ", ".join(tiers) or "none declared"
