@@ -222,3 +222,106 @@ def test_protected_page_redirecting_to_an_unparsable_location_is_named() -> None
     (finding,) = pages.evaluate_protected(redirect, login_path="/login")
     assert finding.id == "page.protected-bad-redirect"
     assert "http://[::1/login" in finding.evidence
+
+
+# Detailed health in the shapes real apps use (issue 14, defect 9). Each pair: the same shape
+# healthy, then with one dependency down; the down one must be named, the healthy one silent.
+SHAPES = {
+    # The seeds' documented body (shared/seeds/004): flat string values beside metadata.
+    "flat": (
+        {
+            "status": "operational",
+            "database": "operational",
+            "stripe": "operational",
+            "version": "1.4.2",
+            "timestamp": "2026-12-05T10:00:00Z",
+            "uptime": "3d",
+            "commit": "abc123",
+        },
+        {"status": "operational", "database": "down", "stripe": "operational"},
+        "database",
+    ),
+    # Spring Boot Actuator /actuator/health.
+    "actuator": (
+        {"status": "UP", "components": {"db": {"status": "UP"}, "redis": {"status": "UP"}}},
+        {"status": "UP", "components": {"db": {"status": "DOWN"}, "redis": {"status": "UP"}}},
+        "db",
+    ),
+    # The health-check draft (application/health+json): checks map to lists of objects.
+    "health+json": (
+        {"status": "pass", "checks": {"postgres:connections": [{"status": "pass"}]}},
+        {"status": "pass", "checks": {"postgres:connections": [{"status": "fail"}]}},
+        "postgres:connections",
+    ),
+    # MicroProfile Health: a checks array.
+    "microprofile": (
+        {"status": "UP", "checks": [{"name": "database", "status": "UP"}]},
+        {"status": "UP", "checks": [{"name": "database", "status": "DOWN"}]},
+        "database",
+    ),
+    "services map": (
+        {"status": "ok", "services": {"queue": "healthy", "email": {"state": "ok"}}},
+        {"status": "ok", "services": {"queue": "unhealthy", "email": {"state": "ok"}}},
+        "queue",
+    ),
+    "dependencies booleans": (
+        {"status": "ok", "dependencies": {"redis": True}},
+        {"status": "ok", "dependencies": {"redis": False}},
+        "redis",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_down_dependency_is_named_in_every_common_shape(shape: str) -> None:
+    good, bad, name = SHAPES[shape]
+    assert health.evaluate(HealthEndpoint(), [response(body=good)], []) == []
+    found = health.evaluate(HealthEndpoint(), [response(body=bad)], [])
+    assert ids(found) == ["health.component-unhealthy"]
+    assert found[0].evidence.startswith(f"{name}: ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "ok", "message": "all good", "region": "eu-west-1", "env": "production"},
+        {"status": "ok", "maintenance": False, "connections": 3, "build": "down-2024"},
+        {"status": "warn", "checks": {"disk": [{"status": "warn"}]}},  # draft: warn is up
+        {"status": "UP", "components": {"diskSpace": {"status": "UP", "details": {"free": 1}}}},
+    ],
+)
+def test_metadata_and_warnings_are_not_dependencies(body: dict[str, Any]) -> None:
+    assert health.evaluate(HealthEndpoint(), [response(body=body)], []) == []
+
+
+def test_the_overall_status_of_a_draft_body_counts() -> None:
+    found = health.evaluate(HealthEndpoint(), [response(body={"status": "fail"})], [])
+    assert ids(found) == ["health.component-unhealthy"]
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "cacheable"),
+    [
+        ("no-store", False),
+        ("no-cache", False),  # forces revalidation: a cache may not reuse it unasked
+        ("no-cache, no-store, must-revalidate", False),
+        ("max-age=0, must-revalidate", False),
+        ("private, max-age=0", False),
+        ("public, max-age=60", True),
+        ("max-age=0, stale-while-revalidate=30", True),
+        ("s-maxage=30, max-age=0", True),
+        ('no-cache="set-cookie", max-age=60', True),  # only that field must be revalidated
+        (None, True),
+    ],
+)
+def test_health_cacheable_means_reusable_without_revalidation(
+    cache_control: str | None, cacheable: bool
+) -> None:
+    headers = {"cache-control": cache_control} if cache_control is not None else {}
+    resp = response(body={"status": "ok"})
+    if cache_control is None:
+        del resp.headers["cache-control"]
+    else:
+        resp.headers.update(headers)
+    found = ids(health.evaluate(HealthEndpoint(), [resp], []))
+    assert found == (["health.cacheable"] if cacheable else [])

@@ -10,12 +10,41 @@ from typing import Any
 import httpx
 
 from pytest_prodready.checks._text import body_excerpt
+from pytest_prodready.checks.grammar import parse_cache_control
 from pytest_prodready.config import HealthEndpoint, ReleaseSpec
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["evaluate", "evaluate_release", "release_of"]
 
 HEALTHY = ("ok", "operational", "healthy", "up", "pass", "passing", "available", "green")
+# The health-check draft's "warn" is up with a concern; Actuator's UNKNOWN says nothing.
+NEUTRAL = frozenset({"warn", "warning", "unknown"})
+# A top-level string is a dependency's state only when it reads like one: apps put versions,
+# timestamps and messages beside their dependencies, and "1.4.2" is no outage.
+UNHEALTHY = frozenset(
+    {
+        "down",
+        "fail",
+        "failed",
+        "failing",
+        "failure",
+        "error",
+        "unhealthy",
+        "degraded",
+        "outage",
+        "unavailable",
+        "unreachable",
+        "offline",
+        "red",
+        "critical",
+        "out_of_service",
+        "timeout",
+        "disconnected",
+    }
+)
+# Maps of dependency -> state, by the names Spring Actuator, the health-check draft
+# (application/health+json), MicroProfile Health and hand-written endpoints use.
+COMPONENT_KEYS = ("components", "checks", "services", "dependencies")
 
 STATUS = rule(
     "health.status",
@@ -51,7 +80,7 @@ CACHEABLE = rule(
     "health.cacheable",
     Severity.MEDIUM,
     "Health response may be cached",
-    "Send Cache-Control: no-store on health endpoints: a cached health check lies.",
+    "Send Cache-Control: no-store (or no-cache) on health endpoints: a cached health check lies.",
 )
 RELEASE_MISMATCH = rule(
     "release.mismatch",
@@ -75,19 +104,68 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+def _state(entry: Any) -> str:
+    """A component's state: a string, a boolean, ``{status|state: ...}``, or the draft's
+    list of such objects (the worst counts)."""
+    if isinstance(entry, Mapping):
+        return _state(entry.get("status", entry.get("state")))
+    if isinstance(entry, list):
+        states = [_state(item) for item in entry]
+        bad = [state for state in states if state.lower() not in HEALTHY]
+        return (bad or states or ["?"])[0]
+    if isinstance(entry, bool):
+        return "up" if entry else "down"
+    return str(entry)
+
+
 def components(body: Mapping[str, Any], key: str) -> Iterator[tuple[str, str]]:
-    """(name, state) pairs from the common shapes: {name: state}, {name: {status: state}},
-    and [{name, status}]."""
+    """(name, state) pairs under ``key`` in the common shapes: {name: state},
+    {name: {status: state}}, {name: [{status: state}]} and [{name, status}]."""
     value = body.get(key)
     if isinstance(value, Mapping):
         for name, entry in value.items():
-            state = entry.get("status", entry.get("state")) if isinstance(entry, Mapping) else entry
-            yield str(name), str(state)
+            yield str(name), _state(entry)
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, Mapping):
-                name = item.get("name", item.get("component", "?"))
-                yield str(name), str(item.get("status", item.get("state")))
+                name = item.get("name", item.get("componentName", item.get("component", "?")))
+                yield str(name), _state(item)
+
+
+def unhealthy(
+    body: Mapping[str, Any], components_key: str, healthy: tuple[str, ...] | None
+) -> list[tuple[str, str]]:
+    """(name, state) of every dependency the body reports as not healthy: the overall
+    ``status``, the component maps, and top-level strings that read as a failed state."""
+    ok = {h.lower() for h in healthy or HEALTHY} | NEUTRAL
+    found: list[tuple[str, str]] = []
+    keys = dict.fromkeys((components_key, *COMPONENT_KEYS))
+    for key in keys:
+        found += [(n, s) for n, s in components(body, key) if s.lower() not in ok]
+    for name, value in body.items():
+        if name in keys or name == "status" or not isinstance(value, str):
+            continue
+        if value.strip().lower() in UNHEALTHY - ok:
+            found.append((name, value))
+    return found
+
+
+def reusable_without_revalidation(cache_control: str | None) -> bool:
+    """Whether a cache may answer with this response again without asking the server: no
+    ``no-store``, no bare ``no-cache`` (it forces revalidation) and a freshness lifetime
+    above zero (or stale content allowed)."""
+    if cache_control is None:
+        return True  # heuristic freshness: caches may keep a 200 without any directive
+    directives = parse_cache_control(cache_control)
+    if "no-store" in directives or ("no-cache" in directives and directives["no-cache"] is None):
+        return False
+    if "stale-while-revalidate" in directives or "stale-if-error" in directives:
+        return True
+    lifetimes = [directives.get("s-maxage"), directives.get("max-age")]
+    known = [v for v in lifetimes if v is not None]
+    if not known:
+        return True
+    return any(not v.isdigit() or int(v) > 0 for v in known[:1])
 
 
 def evaluate(
@@ -127,18 +205,14 @@ def evaluate(
         if (
             "status" not in spec.json
             and isinstance(overall, str)
-            and overall.lower() not in healthy
+            and overall.lower() not in {h.lower() for h in healthy} | NEUTRAL
         ):
             findings.append(DEGRADED(f"overall status: {overall!r}", url=url))
-        for name, state in components(body, spec.components_key):
-            if state.lower() not in {h.lower() for h in healthy}:
-                findings.append(
-                    DEGRADED(f"{name}: {state!r} (healthy: {', '.join(healthy)})", url=url)
-                )
-    if "no-store" not in response.headers.get("cache-control", "").lower():
-        findings.append(
-            CACHEABLE(f"Cache-Control: {response.headers.get('cache-control', 'absent')}", url=url)
-        )
+        for name, state in unhealthy(body, spec.components_key, spec.components_ok):
+            findings.append(DEGRADED(f"{name}: {state!r} (healthy: {', '.join(healthy)})", url=url))
+    cache_control = response.headers.get("cache-control")
+    if reusable_without_revalidation(cache_control):
+        findings.append(CACHEABLE(f"Cache-Control: {cache_control or 'absent'}", url=url))
     if spec.max_latency_ms is not None and latencies_s:
         median_ms = statistics.median(latencies_s) * 1000
         if median_ms > spec.max_latency_ms:
