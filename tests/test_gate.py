@@ -22,8 +22,9 @@ def test_release(expected_version, fetch, target):
 """
 
 
-def release_app(flip_after_s: float | None) -> Starlette:
-    """Reports "old" until ``flip_after_s`` has passed (never, if None), then "new"."""
+def release_app(flip_after_s: float | None, health: dict[str, object] | None = None) -> Starlette:
+    """Reports "old" until ``flip_after_s`` has passed (never, if None), then "new"; its
+    health endpoint answers ``health`` (default ``{"status": "ok"}``)."""
     born = time.monotonic()
 
     def version() -> str:
@@ -34,7 +35,8 @@ def release_app(flip_after_s: float | None) -> Starlette:
         return JSONResponse({"version": version()}, headers={"Cache-Control": "no-store"})
 
     async def health_route(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+        body = health or {"status": "ok"}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     return Starlette(
         routes=[Route("/api/version", version_route), Route("/api/health", health_route)]
@@ -130,3 +132,24 @@ def test_wait_without_target_env_is_a_usage_error(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("--wait-for-version", "abc")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--wait-for-version needs a target environment" in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("database", "ready"), [("operational", True), ("down", False)], ids=["up", "down"]
+)
+def test_gate_judges_a_detailed_health_body_as_the_suites_do(
+    pytester: pytest.Pytester, config_for: ConfigFor, database: str, ready: bool
+) -> None:
+    """The seeds' documented body: the new release with its database down is not healthy."""
+    body = {"status": "operational", "database": database, "stripe": "operational"}
+    with serve(release_app(flip_after_s=0, health=body)) as server:
+        config_for(server.port)
+        result, _ = run_gate(pytester, "--wait-interval", "0.3", "--wait-timeout", "1.5")
+    out = result.stdout.str()
+    if ready:
+        result.assert_outcomes(passed=1)
+        assert "version 'new', healthy" in out
+    else:
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        assert "last seen: version 'new', health /api/health: database: 'down'" in out
+        assert "No suite was run" in out
