@@ -20,6 +20,7 @@ PLANTED = {
     "referrer.unsafe",
     "permissions-policy.missing",
     "header.deprecated",
+    "header.x-xss-protection",
     # leaks and exposure
     "leak.server-version",
     "leak.powered-by",

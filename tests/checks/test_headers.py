@@ -29,6 +29,7 @@ IDS = {
     "coep.invalid",
     "permissions-policy.missing",
     "header.deprecated",
+    "header.x-xss-protection",
 }
 HTTPS = "https://app.test/"
 HTTP = "http://app.test/"
@@ -50,11 +51,17 @@ def respond(
     add: Sequence[tuple[str, str]] = (),
     url: str = HTTPS,
     status: int = 200,
+    text: str = "",
 ) -> httpx.Response:
     """The GOOD header set, with some replaced (``set_``), removed, or repeated (``add``)."""
     merged = {**GOOD, **(set_ or {})}
     pairs = [(k, v) for k, v in merged.items() if k not in drop and k not in dict(add)]
-    return httpx.Response(status, headers=pairs + list(add), request=httpx.Request("GET", url))
+    return httpx.Response(
+        status, headers=pairs + list(add), text=text, request=httpx.Request("GET", url)
+    )
+
+
+STRIPE_PAGE = '<script src="https://js.stripe.com/v3/"></script><button>Pay</button>'
 
 
 def ids(findings: list[Finding]) -> set[str]:
@@ -388,9 +395,22 @@ CASES: list[Any] = [
         respond({"feature-policy": "camera 'none'"}), {}, "header.deprecated", True, id="fp"
     ),
     pytest.param(
-        respond({"x-xss-protection": "1; mode=block"}), {}, "header.deprecated", True, id="xxp-1"
+        respond({"x-xss-protection": "1; mode=block"}),
+        {},
+        "header.deprecated",
+        False,
+        id="xxp-1-not-deprecated",
     ),
-    pytest.param(respond({"x-xss-protection": "0"}), {}, "header.deprecated", False, id="xxp-0"),
+    pytest.param(
+        respond({"x-xss-protection": "1; mode=block"}),
+        {},
+        "header.x-xss-protection",
+        True,
+        id="xxp-1",
+    ),
+    pytest.param(
+        respond({"x-xss-protection": "0"}), {}, "header.x-xss-protection", False, id="xxp-0"
+    ),
     pytest.param(respond(), {}, "header.deprecated", False, id="no-deprecated"),
 ]
 
@@ -474,12 +494,29 @@ def test_one_deprecated_finding_per_header_naming_it() -> None:
     response = respond(
         {"expect-ct": "max-age=0", "feature-policy": "camera 'none'", "x-xss-protection": "1"}
     )
-    evidence = sorted(f.evidence for f in headers.evaluate(response))
+    evidence = sorted((f.id, f.evidence) for f in headers.evaluate(response))
     assert evidence == [
-        "Expect-CT: max-age=0",
-        "Feature-Policy: camera 'none'",
-        "X-XSS-Protection: 1",
+        ("header.deprecated", "Expect-CT: max-age=0"),
+        ("header.deprecated", "Feature-Policy: camera 'none'"),
+        ("header.x-xss-protection", "X-XSS-Protection: 1"),
     ]
+
+
+def test_the_seeds_x_xss_protection_is_info_and_never_fails_by_default() -> None:
+    """Three seeds recommend X-XSS-Protection: 1; mode=block: obsolete, not a defect."""
+    [finding] = headers.evaluate(respond({"x-xss-protection": "1; mode=block"}))
+    assert (finding.id, finding.severity) == ("header.x-xss-protection", Severity.INFO)
+
+
+@pytest.mark.parametrize(("page", "stripe"), [("<p>hi</p>", False), (STRIPE_PAGE, True)])
+def test_permissions_policy_missing_is_low_and_advises_stripe_payments(
+    page: str, stripe: bool
+) -> None:
+    response = respond(drop=["permissions-policy"], text=page)
+    [finding] = [f for f in headers.evaluate(response) if f.id == "permissions-policy.missing"]
+    assert finding.severity == Severity.LOW
+    assert ('payment=(self "https://js.stripe.com")' in finding.evidence) is stripe
+    assert "payment=()" not in finding.remediation.split("Not payment=()")[0]
 
 
 def test_api_profile_keeps_transport_and_sniffing_checks() -> None:

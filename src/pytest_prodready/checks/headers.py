@@ -123,18 +123,27 @@ COEP_INVALID = rule(
 )
 PERMISSIONS_POLICY_MISSING = rule(
     "permissions-policy.missing",
-    Severity.INFO,
+    Severity.LOW,
     "No Permissions-Policy header",
     "Deny the powerful features the site does not use, e.g. Permissions-Policy: camera=(), "
-    "microphone=(), geolocation=(), payment=().",
+    "microphone=(), geolocation=(). Taking payments with Stripe? Not payment=(), which breaks "
+    'its wallet buttons: payment=(self "https://js.stripe.com").',
 )
 DEPRECATED = rule(
     "header.deprecated",
     Severity.LOW,
     "Deprecated security header",
-    "Remove it: Expect-CT and Public-Key-Pins are dead, Feature-Policy is now "
-    "Permissions-Policy, X-XSS-Protection should be absent or 0 (the auditor it drove caused "
-    "leaks; CSP replaces it).",
+    "Remove it: Expect-CT and Public-Key-Pins are dead, and Feature-Policy is now "
+    "Permissions-Policy.",
+)
+XSS_PROTECTION = rule(
+    "header.x-xss-protection",
+    Severity.INFO,
+    "X-XSS-Protection is set: obsolete, and ignored by current browsers",
+    "Harmless in current browsers (Chrome removed its XSS Auditor in 2019, Edge followed, "
+    "Firefox never had one), so this never fails a run by default; OWASP now advises 0 or "
+    "no header, as the auditor itself caused leaks in old browsers. The Content-Security-"
+    "Policy is the protection.",
 )
 
 # Fetch's referrer-policy tokens; a browser skips any other token in the list.
@@ -189,7 +198,13 @@ def evaluate(
     findings += _referrer(response, url)
     findings += _cross_origin(response, url)
     if not api and _is_document(response) and "permissions-policy" not in response.headers:
-        findings.append(PERMISSIONS_POLICY_MISSING("Permissions-Policy is absent", url=url))
+        stripe = "js.stripe.com" in response.text
+        evidence = "Permissions-Policy is absent" + (
+            ' (the page loads js.stripe.com: allow payment=(self "https://js.stripe.com"))'
+            if stripe
+            else ""
+        )
+        findings.append(PERMISSIONS_POLICY_MISSING(evidence, url=url))
     findings += _deprecated(response, url)
     return findings
 
@@ -316,5 +331,5 @@ def _deprecated(response: httpx.Response, url: str | None) -> list[Finding]:
     xss = joined(response, "x-xss-protection")
     # "0" switches the legacy auditor off, which is the recommended value, not a finding.
     if xss is not None and xss.split(";", 1)[0].strip() != "0":
-        findings.append(DEPRECATED(header_evidence("X-XSS-Protection", xss), url=url))
+        findings.append(XSS_PROTECTION(header_evidence("X-XSS-Protection", xss), url=url))
     return findings

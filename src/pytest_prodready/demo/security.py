@@ -46,6 +46,7 @@ _BROKEN_ALWAYS = {
     "server": "nginx/1.18.0",
     "x-powered-by": "Express",
     "x-xss-protection": "1; mode=block",
+    "feature-policy": "camera 'none'",
     "referrer-policy": "unsafe-url",
     "content-security-policy": BROKEN_CSP,
 }
