@@ -285,3 +285,87 @@ def test_ietf_structured_fields_and_an_http_date_retry_after(
     assert "ratelimit.no-retry-after" not in out
     if outcome == "failed":
         assert "request 1 advertises 10/60s (RateLimit-Policy 'default')" in out
+
+
+def guest_app(retry_after_s: int) -> Starlette:
+    """A guest limiter of 5 a minute with X-RateLimit headers (the seeds' shape); a 429 asks
+    for ``retry_after_s`` (a login lockout of the seeds: 900)."""
+    from limits import RateLimitItemPerMinute
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter, item = MovingWindowRateLimiter(MemoryStorage()), RateLimitItemPerMinute(5)
+
+    async def login(request: Request) -> JSONResponse:
+        allowed = limiter.hit(item, "login")
+        _, remaining = limiter.get_window_stats(item, "login")
+        headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": str(remaining)}
+        if not allowed:
+            headers["Retry-After"] = str(retry_after_s)
+            return JSONResponse({"detail": "slow down"}, 429, headers=headers)
+        return JSONResponse({"detail": "bad credentials"}, 401, headers=headers)
+
+    return Starlette(routes=[Route("/api/auth/login", login, methods=["POST"])])
+
+
+@pytest.mark.parametrize("earlier", [0, 3], ids=["fresh", "budget-spent-by-earlier-traffic"])
+def test_a_budget_spent_by_earlier_traffic_is_inconclusive_never_too_early(
+    pytester: pytest.Pytester, earlier: int
+) -> None:
+    """Issue 14, defect 6: a correct limiter whose budget other traffic spent first."""
+    import httpx
+
+    with serve(guest_app(60)) as server:
+        for _ in range(earlier):
+            httpx.post(f"{server.url}/api/auth/login", json={})
+        config(
+            pytester,
+            f'[envs.g]\nbase_url = "{server.url}"\n'
+            + LOGIN.format(env="g", path="/api/auth/login", extra=""),
+        )
+        result = run(pytester, "g", "--fail-on", "info")
+    out = result.stdout.str()
+    assert "ratelimit.too-early" not in out
+    if earlier:
+        result.assert_outcomes(failed=1)  # --fail-on info: the info finding is shown
+        result.stdout.fnmatch_lines(
+            ["*ratelimit.inconclusive*first 429 at request 3*advertised 1 remaining of 5*"]
+        )
+    else:
+        result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(("retry_after", "cap"), [(900, 120), (2, 120)], ids=["lockout", "short"])
+def test_a_lockout_longer_than_the_wait_allowed_is_unverified_not_broken(
+    pytester: pytest.Pytester, retry_after: int, cap: int
+) -> None:
+    """Issue 14, defect 7: the seeds' 15-minute login lockout (Retry-After: 900)."""
+    with serve(guest_app(retry_after)) as server:
+        config(
+            pytester,
+            f'[envs.g]\nbase_url = "{server.url}"\n'
+            + LOGIN.format(env="g", path="/api/auth/login", extra=f"max_reset_wait_s = {cap}"),
+        )
+        start = time.monotonic()
+        result = pytester.runpytest(
+            SUITE,
+            "--prodready-config",
+            str(pytester.path / "prodready.toml"),
+            "--target-env",
+            "g",
+            "-k",
+            "resets",
+            "-p",
+            "no:cacheprovider",
+        )
+        took = time.monotonic() - start
+    out = result.stdout.str()
+    if retry_after > cap:
+        result.assert_outcomes(passed=1)  # info: reported, not failed
+        result.stdout.fnmatch_lines(["*1 below --fail-on*"])
+        assert "ratelimit.no-reset" not in out
+        assert took < 30, "no 900 s wait"
+    else:
+        # The window of 5 a minute outlives a 2 s Retry-After: the limiter's word is wrong.
+        result.assert_outcomes(failed=1)
+        assert "ratelimit.no-reset" in out

@@ -25,6 +25,9 @@ IDS = {
     "ratelimit.headers-inconsistent",
     "ratelimit.error-status",
     "ratelimit.no-reset",
+    "ratelimit.inconclusive",
+    "ratelimit.reset-unverified",
+    "ratelimit.none-observed",
 }
 URL = "https://app.test/api/auth/login"
 SPEC = RateLimitSpec("login", "/api/auth/login", limit=5, window_s=60)
@@ -104,10 +107,34 @@ def both(*parts: Headers) -> Headers:
 
 
 def judge(burst: Burst, after: int | None = None) -> list[Finding]:
-    """``evaluate``, or with ``after`` the reset check's status once Retry-After has passed."""
+    """``evaluate``, or with ``after`` the reset check's status once Retry-After has passed
+    (-1: the wait the 429 asks for, judged against the policy's max_reset_wait_s; -2: a
+    burst of safe reads judged for any sign of a limiter)."""
+    if after == -1:
+        first = burst.first_429
+        assert first is not None
+        wait = ratelimit.reset_wait_s(first, burst.spec)
+        over = wait > burst.spec.max_reset_wait_s
+        return ratelimit.reset_unverified(burst, wait) if over else []
+    if after == -2:
+        return ratelimit.none_observed(list(burst.samples), burst.url, 10)
     if after is None:
         return ratelimit.evaluate(burst)
     return ratelimit.evaluate_reset(burst, 54.0, Sample(len(burst.samples) + 1, after, 0.0))
+
+
+def spent(budget: int) -> Headers:
+    """X-RateLimit headers of a limiter whose budget earlier traffic partly spent."""
+    return lambda i, code: {
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": str(max(budget - i, 0)),
+        "Retry-After": "54",
+    }
+
+
+def lockout(i: int, code: int) -> Mapping[str, str]:
+    """A seed's login policy: a 15-minute block after the limit."""
+    return {"Retry-After": "900"} if code == 429 else {}
 
 
 def ids(findings: list[Finding]) -> set[str]:
@@ -127,6 +154,9 @@ NO_RETRY = "ratelimit.no-retry-after"
 INCONSISTENT = "ratelimit.headers-inconsistent"
 ERROR = "ratelimit.error-status"
 NO_RESET = "ratelimit.no-reset"
+INCONCLUSIVE = "ratelimit.inconclusive"
+RESET_UNVERIFIED = "ratelimit.reset-unverified"
+NONE_OBSERVED = "ratelimit.none-observed"
 TOLERANT = replace(SPEC, tolerance=1)
 PARALLEL = replace(SPEC, concurrency=2)
 
@@ -288,6 +318,21 @@ CASES: list[Any] = [
     pytest.param(make(statuses(6), retry_54), 429, NO_RESET, True, id="still-429"),
     pytest.param(make(statuses(6), retry_54), 401, NO_RESET, False, id="accepted-again"),
     pytest.param(make(statuses(6), retry_54), 200, NO_RESET, False, id="ok-again"),
+    # A budget earlier traffic spent: the limiter kept to what it advertised (defect 6).
+    pytest.param(make(statuses(3), spent(2)), None, INCONCLUSIVE, True, id="spent-kept"),
+    pytest.param(make(statuses(3), spent(2)), None, TOO_EARLY, False, id="spent-not-early"),
+    pytest.param(make(statuses(2), spent(4)), None, TOO_EARLY, True, id="early-even-so"),
+    pytest.param(make(statuses(6), spent(5)), None, INCONCLUSIVE, False, id="full-budget"),
+    pytest.param(
+        replace(make([429], retry_54), spent_wait_s=900.0), None, INCONCLUSIVE, True, id="locked"
+    ),
+    # A lockout longer than the wait allowed is reported as unverified, not broken (defect 7).
+    pytest.param(make(statuses(6), lockout), -1, RESET_UNVERIFIED, True, id="lockout-900"),
+    pytest.param(make(statuses(6), retry_54), -1, RESET_UNVERIFIED, False, id="retry-54"),
+    # No policy declared: a burst of a safe read shows whether any limiter is there (8).
+    pytest.param(make([200] * 60), -2, NONE_OBSERVED, True, id="nothing-limits"),
+    pytest.param(make([200] * 60, x_ratelimit(100)), -2, NONE_OBSERVED, False, id="headers"),
+    pytest.param(make([200] * 30 + [429]), -2, NONE_OBSERVED, False, id="a-429"),
 ]
 
 
@@ -623,3 +668,41 @@ def test_probe_keeps_the_rate_limit_headers_and_the_date() -> None:
     assert ratelimit.figure(result) == (
         "login: declared 5/60s, first 429 at request 6, Retry-After 54 s"
     )
+
+
+class SpentLimiter:
+    """A MockTransport limiter whose budget earlier traffic spent: 429 with Retry-After
+    ``wait`` for the first ``spent`` requests, then a fresh window of 5."""
+
+    def __init__(self, spent: int, wait: str) -> None:
+        self.spent, self.wait, self.seen = spent, wait, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen += 1
+        if self.seen <= self.spent or self.seen > self.spent + 5:
+            return httpx.Response(429, headers={"Retry-After": self.wait})
+        return httpx.Response(401)
+
+
+def test_probe_waits_out_a_spent_budget_once_then_bursts() -> None:
+    limiter, slept = SpentLimiter(1, "2"), []
+    transport = httpx.MockTransport(limiter)
+    with httpx.Client(transport=transport, base_url="https://app.test") as client:
+        result = send_burst(client, SPEC, sleep=slept.append)
+    assert slept == [2.5]
+    assert result.waited_s == 2
+    assert [s.status for s in result.samples] == [401] * 5 + [429]
+    assert ratelimit.evaluate(result) == []
+
+
+def test_probe_does_not_wait_past_the_cap_and_says_so() -> None:
+    limiter, slept = SpentLimiter(1, "900"), []
+    transport = httpx.MockTransport(limiter)
+    with httpx.Client(transport=transport, base_url="https://app.test") as client:
+        result = send_burst(client, SPEC, sleep=slept.append)
+    assert slept == []
+    assert limiter.seen == 1
+    assert result.spent_wait_s == 900
+    [finding] = ratelimit.evaluate(result)
+    assert finding.id == "ratelimit.inconclusive"
+    assert "asking to wait 900 s, more than max_reset_wait_s 120 s" in finding.evidence

@@ -30,7 +30,7 @@ TLS_SUITES = ("suites/test_tls.py", "suites/test_headers.py")
 REDIRECT_SUITES = (*HTTP_SUITES, "suites/test_tls.py")
 SMOKE = ("suites",)
 
-# The 429 fault's declared limiter: the reset test waits min(Retry-After, window + 5 s).
+# The 429 fault's declared limiter.
 RATE_LIMIT_WINDOW_S = 1
 RATE_LIMIT_TOML = f"""
 [[envs.fault.rate_limits]]
@@ -279,15 +279,14 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault("error-502", "502 Bad Gateway page everywhere", (r"502 instead of 200",)),
     Fault("error-503", "503 maintenance page everywhere", (r"503 instead of 200",)),
+    # The pages fail; the rate-limit burst meets a budget spent before it began, with a wait
+    # past any cap: inconclusive (info), never a limiter verdict and never a 10^30 s sleep.
     Fault(
         "429-storm",
         "429 to everything, with Retry-After: 10^30",
-        (r"429 instead of 200", r"ratelimit\."),
+        (r"429 instead of 200",),
         suites=("suites/test_pages.py", "suites/test_rate_limits.py"),
         extra_toml=RATE_LIMIT_TOML,
-        extra_s=MappingProxyType(
-            {"test_rate_limit_resets_after_retry_after": RATE_LIMIT_WINDOW_S + 5.5}
-        ),
     ),
     # Redirects, followed by the TLS suite's redirect probe too.
     Fault(

@@ -29,9 +29,13 @@ __all__ = [
     "Sample",
     "advertised_limit",
     "advertised_quotas",
+    "budget_left",
     "evaluate",
     "evaluate_reset",
     "figure",
+    "none_observed",
+    "reset_unverified",
+    "reset_wait_s",
     "retry_after_s",
 ]
 
@@ -72,6 +76,30 @@ NO_RESET = rule(
     "The limiter still refuses after the advertised Retry-After",
     "Make Retry-After match the window, or fix a limiter that never releases its key.",
 )
+INCONCLUSIVE = rule(
+    "ratelimit.inconclusive",
+    Severity.INFO,
+    "The burst could not judge the declared limit: the budget was already spent",
+    "Earlier traffic (other suites, other clients behind the same address) had used part of "
+    "the limiter's budget, and the limiter kept to what it advertised. Run the rate-limit "
+    "tests first in the session (they are ordered first), or raise max_reset_wait_s so the "
+    "burst can wait out the window.",
+)
+RESET_UNVERIFIED = rule(
+    "ratelimit.reset-unverified",
+    Severity.INFO,
+    "The limiter's reset was not verified: it asks for a longer wait than allowed",
+    "A lockout longer than max_reset_wait_s is a policy, not a fault: raise max_reset_wait_s "
+    "on the policy to verify it (the test then waits that long).",
+)
+NONE_OBSERVED = rule(
+    "ratelimit.none-observed",
+    Severity.MEDIUM,
+    "No rate limiting observed: a burst of a safe read got no 429 and no rate-limit headers",
+    "Put a limiter in front of the API (per client and per account: an Upstash/Redis "
+    "limiter, nginx limit_req, a CDN rule), then declare its policy in "
+    "[[envs.X.rate_limits]] so each is verified; brute force and scraping meet no resistance.",
+)
 ERROR_STATUS = rule(
     "ratelimit.error-status",
     Severity.HIGH,
@@ -107,10 +135,43 @@ class Burst:
     spec: RateLimitSpec
     samples: tuple[Sample, ...]
     url: str
+    # The burst's first answer was a 429 asking for a longer wait than allowed (seconds).
+    spent_wait_s: float | None = None
+    # The burst waited out this many seconds of a spent budget before it began again.
+    waited_s: float = 0.0
 
     @property
     def first_429(self) -> Sample | None:
         return next((s for s in self.samples if s.status == 429), None)
+
+
+def reset_wait_s(sample: Sample, spec: RateLimitSpec) -> float:
+    """How long a 429 asks a client to wait: Retry-After, else the longest advertised reset,
+    else the declared window."""
+    wait = sample.retry_after()
+    if wait is not None:
+        return wait
+    resets = [q.reset_s for q in sample.quotas() if q.reset_s is not None]
+    return max(resets) if resets else spec.window_s
+
+
+def budget_left(burst: Burst) -> int | None:
+    """Requests the limiter still allowed when the burst began, when its first answer says
+    so and it is less than the declared limit (earlier traffic spent the rest); else None.
+
+    ``remaining`` counts after the request that carried it, so the budget is one more.
+    """
+    first = burst.samples[0] if burst.samples else None
+    if first is None or first.status == 429:
+        return None
+    quotas = [q for q in first.quotas() if q.remaining is not None]
+    matching = [q for q in quotas if q.matches(burst.spec)] or [
+        q for q in quotas if q.limit is None
+    ]
+    if not matching:
+        return None
+    budget = min(q.remaining for q in matching if q.remaining is not None) + 1
+    return budget if budget < burst.spec.limit else None
 
 
 def figure(burst: Burst) -> str:
@@ -144,12 +205,25 @@ def evaluate(burst: Burst) -> list[Finding]:
     if errors:
         where = ", ".join(f"#{s.index}: {s.status}" for s in errors[:5])
         findings.append(ERROR_STATUS(f"{measured}; 5xx at {where}", url=url))
+    if burst.spent_wait_s is not None:
+        evidence = (
+            f"{measured}: the first request already got a 429 asking to wait "
+            f"{burst.spent_wait_s:.0f} s, more than max_reset_wait_s {spec.max_reset_wait_s:g} s"
+        )
+        return [*findings, INCONCLUSIVE(evidence, url=url)]
     first = burst.first_429
     if first is None:
         findings.append(NOT_ENFORCED(f"{measured} (statuses: {_statuses(burst)})", url=url))
         return findings
     accepted = first.index - 1
-    if accepted < spec.limit:
+    budget = budget_left(burst)
+    if budget is not None and budget <= accepted < spec.limit:
+        evidence = (
+            f"{measured}: the first answer advertised {budget - 1} remaining of "
+            f"{spec.limit}, and the limiter kept to it"
+        )
+        findings.append(INCONCLUSIVE(evidence, url=url))
+    elif accepted < spec.limit:
         findings.append(TOO_EARLY(f"{measured}: only {accepted} accepted", url=url))
     elif accepted > spec.limit + spec.tolerance:
         allowed = f" (tolerance {spec.tolerance})" if spec.tolerance else ""
@@ -222,3 +296,31 @@ def evaluate_reset(burst: Burst, waited_s: float, after: Sample) -> list[Finding
     if after.status != 429:
         return []
     return [NO_RESET(f"{figure(burst)}; still 429 after waiting {waited_s:.0f} s", url=burst.url)]
+
+
+def reset_unverified(burst: Burst, wait_s: float) -> list[Finding]:
+    """The info finding for a reset the test may not wait for (``wait_s`` above the cap)."""
+    spec = burst.spec
+    evidence = (
+        f"{figure(burst)}; the limiter asks for {wait_s:.0f} s, more than max_reset_wait_s "
+        f"{spec.max_reset_wait_s:g} s"
+    )
+    return [RESET_UNVERIFIED(evidence, url=burst.url)]
+
+
+def none_observed(samples: list[Sample], url: str, within_s: float) -> list[Finding]:
+    """``ratelimit.none-observed`` when a burst of a safe read saw no 429 and no rate-limit
+    header at all: nothing says a limiter is there."""
+    if not samples:
+        return []
+    if any(s.status == 429 or any(s.headers.get(k) for k in LIMIT_HEADERS) for s in samples):
+        return []
+    counts: dict[int, int] = {}
+    for s in samples:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    shown = ", ".join(f"{status} x{n}" for status, n in counts.items())
+    evidence = (
+        f"{len(samples)} requests in {within_s:g} s: no 429 and no rate-limit header "
+        f"({', '.join(LIMIT_HEADERS)}); statuses: {shown}"
+    )
+    return [NONE_OBSERVED(evidence, url=url)]

@@ -96,6 +96,9 @@ class RateLimitSpec:
     tolerance: int = 0
     concurrency: int = 1
     safe_on_protected: bool = False
+    # How long a test may wait for the limiter to let requests through again (a lockout of
+    # 15 minutes is a policy; waiting it out is the team's choice).
+    max_reset_wait_s: float = 120.0
 
     @property
     def cap(self) -> int:
@@ -293,6 +296,7 @@ def parse_rate_limits(
                 tolerance=e.integer("tolerance", 0, minimum=0, maximum=HARD_CAP_OVER_LIMIT - 1),
                 concurrency=e.integer("concurrency", 1, minimum=1, maximum=8),
                 safe_on_protected=e.boolean("safe_on_protected", False),
+                max_reset_wait_s=e.number("max_reset_wait_s", 120.0, minimum=0, maximum=3600),
             )
         )
         e.finish()
