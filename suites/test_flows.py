@@ -12,18 +12,29 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from pytest_prodready import AssertNoFindings
-from pytest_prodready.browser import LoginOutcome, PageWatch
+from pytest_prodready import AssertNoFindings, Finding
+from pytest_prodready.browser import LoginOutcome, PageFacts, PageWatch
 from pytest_prodready.browser import checks as browser_checks
 from pytest_prodready.browser.flows import anonymous_visit, log_out, logged_in_visit
 from pytest_prodready.config import Environment, LoginFlow
 
 pytestmark = [pytest.mark.flows]
 
+Visit = tuple[list[Finding], PageFacts]
+
 
 def test_login_succeeds(browser_login: LoginOutcome, assert_no_findings: AssertNoFindings) -> None:
-    # On success, also what the browser reported along the way (console, CSP, requests).
+    # The flow's verdict only: a red login test always means the login broke.
     assert_no_findings(browser_checks.login_findings(browser_login))
+
+
+def test_pages_seen_during_login_are_clean(
+    browser_login: LoginOutcome, assert_no_findings: AssertNoFindings
+) -> None:
+    """What the browser reported on the login's pages: console, failed requests, CSP."""
+    if not browser_login.ok or browser_login.facts is None:
+        pytest.skip("the login failed: see test_login_succeeds")
+    assert_no_findings(browser_checks.page_findings(browser_login.facts))
 
 
 def test_cookies_set_by_login(
@@ -46,19 +57,40 @@ def test_protected_page_redirects_anonymous_browser(
     assert_no_findings(anonymous_visit(page, protected_page, target.base_url, target.login_path))
 
 
-def test_protected_page_works_when_logged_in(
+@pytest.fixture
+def logged_in_result(
     protected_page: str,
-    logged_in_page: Page,
-    page_watch: Callable[[Page], PageWatch],
+    request: pytest.FixtureRequest,
     target: Environment,
     login_flow: LoginFlow,
-    assert_no_findings: AssertNoFindings,
+    gather_once: Callable[[str, Callable[[], Visit]], Visit],
+) -> Visit:
+    """A logged-in browser's visit to ``protected_page``, made once and judged twice: the
+    flow (did the session hold?) and the page (was it clean?)."""
+
+    def visit() -> Visit:
+        page: Page = request.getfixturevalue("logged_in_page")
+        watch: PageWatch = request.getfixturevalue("page_watch")(page)
+        assert target.base_url is not None
+        return logged_in_visit(page, protected_page, target.base_url, login_flow.path, watch)
+
+    return gather_once(f"logged-in-visit:{protected_page}", visit)
+
+
+def test_protected_page_works_when_logged_in(
+    logged_in_result: Visit, assert_no_findings: AssertNoFindings
 ) -> None:
-    watch = page_watch(logged_in_page)
-    assert target.base_url is not None
-    assert_no_findings(
-        logged_in_visit(logged_in_page, protected_page, target.base_url, login_flow.path, watch)
-    )
+    flow, _ = logged_in_result
+    assert_no_findings(flow)
+
+
+def test_protected_page_is_clean_when_logged_in(
+    logged_in_result: Visit, assert_no_findings: AssertNoFindings
+) -> None:
+    flow, facts = logged_in_result
+    if flow:
+        pytest.skip("the session did not reach the page: see its works_when_logged_in test")
+    assert_no_findings(browser_checks.page_findings(facts))
 
 
 def test_logout_clears_session_cookie(

@@ -67,8 +67,15 @@ CSP_VIOLATION = rule(
     Severity.MEDIUM,
     "The browser reports a Content-Security-Policy violation on the page",
     "Blocked (enforce): the policy breaks the page; allow that source with a nonce or hash, "
-    "or stop loading it. Report-only: fix it before enforcing. An inline script that ran "
-    "without a nonce or hash: drop 'unsafe-inline' in favour of per-response nonces.",
+    "or stop loading it. Report-only: fix it before enforcing.",
+)
+INLINE_SCRIPT_RAN = rule(
+    "csp.meta-inline-script-ran",
+    Severity.HIGH,
+    "An inline script without a nonce or hash ran under a <meta>-delivered policy",
+    "The policy in the page's <meta http-equiv> tag (which no header check sees) lets inline "
+    "scripts run, so it would not stop an injected one either: drop 'unsafe-inline' in "
+    "favour of per-response nonces, best sent as a header.",
 )
 
 # Chrome 120+ words violations "Executing inline script violates ..." / "Loading the image
@@ -199,8 +206,8 @@ def _implicit_favicon(violation: Violation) -> bool:
 
 def csp_violations(facts: PageFacts) -> list[Finding]:
     """Violations the browser fired (enforced: the policy blocked part of the page; report-only:
-    it would), and inline scripts that ran under an enforced policy without a nonce or hash,
-    i.e. the policy would not stop an injected one either."""
+    it would), and inline scripts that ran under a <meta>-delivered policy without a nonce or
+    hash, i.e. that policy would not stop an injected one either."""
     findings: list[Finding] = []
     counted = Counter(v for v in facts.violations if not _implicit_favicon(v))
     for violation, count in sorted(counted.items(), key=lambda item: repr(item[0])):
@@ -237,18 +244,18 @@ def csp_violations(facts: PageFacts) -> list[Finding]:
             for text in sorted(messages)
         ]
     for doc in facts.documents:
-        if not doc.policies:
-            continue  # no enforced policy: csp.missing / csp.report-only say so statically
+        # A header policy that lets inline scripts run is csp.script-unsafe-inline, found by
+        # the header check; only a <meta> policy is something that check cannot see.
+        if not doc.meta:
+            continue
         ran = _unblocked_inline(doc)
         if ran:
-            policy = clip(" , ".join(doc.policies), 160)
+            policy = clip(" , ".join(doc.meta), 160)
             findings.append(
-                CSP_VIOLATION(
+                INLINE_SCRIPT_RAN(
                     f"{len(ran)} inline <script> without a valid nonce or hash ran under the "
-                    f"enforced policy ({policy}): it would not stop an injected script either; "
-                    f"first: {clip(ran[0], 60)!r}",
+                    f"<meta> policy ({policy}); first: {clip(ran[0], 60)!r}",
                     url=doc.url,
-                    severity=Severity.HIGH,
                 )
             )
     return findings
@@ -353,7 +360,8 @@ def cookie_findings(outcome: LoginOutcome, session_names: tuple[str, ...]) -> li
 
 
 def login_findings(outcome: LoginOutcome) -> list[Finding]:
-    """``flow.login-failed``, or what the browser reported during a successful login."""
+    """``flow.login-failed`` when the login did not succeed: the flow's verdict only (what the
+    pages said along the way is :func:`page_findings` of ``outcome.facts``, its own test)."""
     if not outcome.ok:
         return [LOGIN_FAILED(outcome.evidence, url=outcome.login_url)]
-    return page_findings(outcome.facts) if outcome.facts is not None else []
+    return []

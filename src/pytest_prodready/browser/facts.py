@@ -68,6 +68,8 @@ class DocumentScripts:
     url: str
     policies: tuple[str, ...]
     inline: tuple[tuple[str, str, bool], ...]
+    # Of ``policies``, those a <meta http-equiv> delivered: no header check ever sees them.
+    meta: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pytest_prodready.core.findings import Finding
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
+    from pytest_prodready.browser.facts import PageFacts
     from pytest_prodready.browser.watch import PageWatch
 
 __all__ = ["anonymous_visit", "log_out", "logged_in_visit"]
@@ -89,18 +90,18 @@ def anonymous_visit(page: Page, path: str, base_url: str, login_path: str) -> li
 
 def logged_in_visit(
     page: Page, path: str, base_url: str, login_path: str, watch: PageWatch
-) -> list[Finding]:
-    """A logged-in browser asks for ``path``: it must stay there, and the page must be clean."""
+) -> tuple[list[Finding], PageFacts]:
+    """A logged-in browser asks for ``path``: the flow's verdict (it must stay there) and
+    what the page showed on the way, for the page checks to judge on their own."""
     url = urljoin(base_url, path)
     page.goto(url)
     watch.settle()
     if lands_on(page.url, login_path, base_url):
-        return [
-            LOGIN_FAILED(
-                f"a logged-in browser asking for {path} was sent to the login page: the "
-                "session the login created is not honoured",
-                url=url,
-            )
-        ]
+        failed = LOGIN_FAILED(
+            f"a logged-in browser asking for {path} was sent to the login page: the "
+            "session the login created is not honoured",
+            url=url,
+        )
+        return [failed], watch.facts()
     # A protected page that answers >= 400 is a failed request of the page, reported there.
-    return watch.findings()
+    return [], watch.facts()

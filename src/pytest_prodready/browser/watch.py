@@ -128,8 +128,10 @@ class PageWatch:
         self._violations: list[Violation] = []
         # document id -> (url, meta policies, inline scripts), in load order.
         self._scripts: dict[str, tuple[str, list[str], list[tuple[str, str, bool]]]] = {}
-        # document URL -> enforced policies from its response headers.
+        # document URL -> enforced policies of the last main-frame document response for it;
+        # document id -> the policies of the response that created it (taken at its load).
         self._header_policies: dict[str, tuple[str, ...]] = {}
+        self._doc_policies: dict[str, tuple[str, ...]] = {}
         self._in_flight: set[Request] = set()
         self._last_activity = time.monotonic()
         page.expose_binding(self.binding, self._on_binding)
@@ -160,6 +162,9 @@ class PageWatch:
     def _record_scripts(self, doc: str, url: str, data: Mapping[str, Any]) -> None:
         inline = [(str(n), str(t), bool(b)) for n, t, b in data.get("inline", [])]
         self._scripts[doc] = (url, [str(m) for m in data.get("meta", [])], inline)
+        # A document is tied to its own response at its first report (its load): a later
+        # response for the same URL (a form POSTed back to it) is another document's.
+        self._doc_policies.setdefault(doc, self._header_policies.get(url, ()))
 
     def _on_console(self, message: ConsoleMessage) -> None:
         location = message.location
@@ -200,7 +205,10 @@ class PageWatch:
 
     def _on_response(self, response: Response) -> None:
         request = response.request
-        if request.is_navigation_request() and is_main_frame(request):
+        # A redirect creates no document: its CSP (often one without the nonce, as no
+        # template rendered it) governs nothing the browser shows.
+        redirect = 300 <= response.status < 400
+        if request.is_navigation_request() and is_main_frame(request) and not redirect:
             self._header_policies[response.url] = tuple(
                 h["value"]
                 for h in response.headers_array()
@@ -255,10 +263,11 @@ class PageWatch:
         documents = tuple(
             DocumentScripts(
                 doc_url,
-                tuple(p for p in (*self._header_policies.get(doc_url, ()), *meta) if p.strip()),
+                tuple(p for p in (*self._doc_policies.get(doc, ()), *meta) if p.strip()),
                 tuple(inline),
+                meta=tuple(p for p in meta if p.strip()),
             )
-            for doc_url, meta, inline in self._scripts.values()
+            for doc, (doc_url, meta, inline) in self._scripts.items()
         )
         return PageFacts(
             url=url or self.page.url,

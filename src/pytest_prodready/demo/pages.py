@@ -183,10 +183,17 @@ class Pages:
 
     def _page(self, request: Request, title: str, main: str, status_code: int = 200) -> Response:
         nonce = "" if self.broken else f' nonce="{csp_nonce(request)}"'
+        # demo-broken also ships a lax <meta> policy, where no header check can see it.
+        meta_csp = (
+            '\n<meta http-equiv="Content-Security-Policy" '
+            "content=\"script-src 'self' 'unsafe-inline'\">"
+            if self.broken
+            else ""
+        )
         document = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
+<meta charset="utf-8">{meta_csp}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
