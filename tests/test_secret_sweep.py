@@ -6,7 +6,9 @@ real password and then fails (its test keeps browser artifacts), and an API on t
 server that reflects the request's headers, the bearer token included, into its error pages.
 The secrets are fresh random values in the environment variables. The run writes every
 report (terminal, HTML, JUnit XML, JSON summary, SARIF, Playwright screenshots and traces);
-none may hold a secret in any spelling :mod:`tests.faults.secret_scan` knows.
+none may hold a secret in any spelling :mod:`tests.faults.secret_scan` knows (raw, escaped,
+base64 at every alignment, hex, and in any case). ``tests/test_secret_encodings.py`` has a
+target that echoes the credentials base64- and hex-encoded.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults import harness
-from tests.faults.secret_scan import fresh_values, occurrences, report_args, texts
+from tests.faults.secret_scan import BINARY, fresh_values, occurrences, report_args, texts
 from tests.faults.server import FaultServer
 from tests.test_browser import one_browser_at_a_time  # noqa: F401 - a fixture: one Chromium
 
@@ -117,6 +119,10 @@ def test_a_run_failing_everywhere_with_secrets_leaves_none_behind(
 
     scanned = [("terminal output", output), *texts(out)]
     assert any("trace.zip!" in name for name, _ in scanned), "no trace kept: nothing to scan"
+    # Screenshots and a trace's screencast frames are read too, byte for byte (what that
+    # proves: see secret_scan.BINARY). No video: that needs --video and Playwright's ffmpeg.
+    kinds = {Path(name).suffix for name, _ in scanned}
+    assert {".png", ".jpeg"} <= kinds & BINARY, f"no screenshot scanned: {sorted(kinds)}"
     count, found = occurrences(scanned, values)
     assert count > 10
     assert found == {}, f"secrets found in {len(found)} of {count} texts"
