@@ -154,7 +154,8 @@ def test_missing_secret_fails_only_the_tests_that_ask(
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "prodready: protected no; secrets: password resolved, "
+            "prodready: protected no (name 'qa' matches no protected pattern; no protected "
+            "env's origin); secrets: password resolved, "
             "api_token MISSING ($QA_API_TOKEN)",
             "*secret 'api_token' of environment 'qa' is not set: environment variable "
             "QA_API_TOKEN is missing or empty*",

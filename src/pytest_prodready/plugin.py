@@ -149,16 +149,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     runtime = config.stash.get(RUNTIME_KEY, None)
     if runtime is None:
         return
-    env = runtime.declared
-    if not env.protected or config.getoption("allow_destructive") == env.name:
+    env, protection = runtime.declared, runtime.protection
+    if not protection.protected or config.getoption("allow_destructive") == protection.owner:
         return
+    where = f"protected environment {env.name!r}"
+    if protection.owner != env.name:
+        where = f"{env.name!r}, protected as {protection.owner!r} ({protection.reason})"
     for item in items:
         gated = [m for m in GATED_MARKERS if item.get_closest_marker(m)]
         if gated:
             item.add_marker(
                 pytest.mark.skip(
-                    reason=f"{SAFETY_PREFIX} {'/'.join(gated)} test on protected environment "
-                    f"{env.name!r}; run it with --allow-destructive={env.name}"
+                    reason=f"{SAFETY_PREFIX} {'/'.join(gated)} test on {where}; "
+                    f"run it with --allow-destructive={protection.owner}"
                 )
             )
 
@@ -234,12 +237,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if isinstance(rep.longrepr, tuple) and str(rep.longrepr[2]).find(SAFETY_PREFIX) >= 0
     ]
     if gated:
-        name = runtime.declared.name
+        name, owner = runtime.declared.name, runtime.protection.owner
+        protected = "is protected" if owner == name else f"is protected as {owner!r}"
         terminalreporter.write_sep("!", "prodready safety gate", red=True, bold=True)
         terminalreporter.line(
             f"prodready: {len(gated)} destructive/load/rate-limit test"
-            f"{'s' if len(gated) != 1 else ''} SKIPPED: environment {name!r} is protected. "
-            f"To run them on purpose: --allow-destructive={name}",
+            f"{'s' if len(gated) != 1 else ''} SKIPPED: environment {name!r} {protected}. "
+            f"To run them on purpose: --allow-destructive={owner}",
             yellow=True,
             bold=True,
         )

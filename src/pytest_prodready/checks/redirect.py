@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from pytest_prodready.core.findings import Finding, Severity, rule
+from pytest_prodready.core.safety import bare_host, redact_location
 
 __all__ = [
     "FIRST_HOP_OFF_HOST",
@@ -46,11 +47,16 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 @dataclass(frozen=True)
 class Hop:
-    """One request of the chain: its absolute URL, the status, and Location if any."""
+    """One request of the chain: its absolute URL, the status, and Location if any.
+
+    ``off_host``: the Location leaves the environment's hosts, so it was not requested and is
+    kept as ``scheme://host`` only (:func:`pytest_prodready.probes.redirect.follow`).
+    """
 
     url: str
     status: int
     location: str | None = None
+    off_host: bool = False
 
     @property
     def target(self) -> str | None:
@@ -73,20 +79,26 @@ def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
         return []
     start = chain[0]
     first_target = start.target
+    # Evidence quotes no query string or fragment: a Location can carry a token.
+    start_url = redact_location(start.url)
     if first_target is None:
-        location = f" (Location: {start.location})" if start.location else ""
-        evidence = f"GET {start.url} answered {start.status}{location}, expected a redirect"
-        return [MISSING(f"{evidence} to {https_url}", url=start.url)]
+        location = f" (Location: {redact_location(start.location)})" if start.location else ""
+        evidence = f"GET {start_url} answered {start.status}{location}, expected a redirect"
+        return [MISSING(f"{evidence} to {https_url}", url=start_url)]
 
     route = [start.url, *(hop.url for hop in chain[1:])]
     last_target = chain[-1].target
     if last_target is not None:
-        # The chain was cut (hop limit, loop or an unreachable hop): its last Location counts.
+        # The chain was cut (hop limit, loop, a hop off the env's hosts or an unreachable
+        # hop): its last Location counts.
         route.append(last_target)
-    shown = " -> ".join(route)
+    quoted = [redact_location(url) for url in route]
+    if chain[-1].off_host and last_target is not None:
+        quoted[-1] = f"leaves for {quoted[-1]}"  # seen in the Location, never requested
+    shown = " -> ".join(quoted)
     if _scheme(route[-1]) != "https":
         broken = "" if _scheme(route[-1]) else " (the last Location is not an http(s) URL)"
-        return [NOT_TO_HTTPS(f"route {shown}{broken}", url=start.url)]
+        return [NOT_TO_HTTPS(f"route {shown}{broken}", url=start_url)]
 
     first_scheme = _scheme(first_target)
     same_host = _host(first_target) == _host(start.url)
@@ -95,15 +107,15 @@ def evaluate(chain: list[Hop], *, https_url: str) -> list[Finding]:
     if first_scheme != "https":
         # A cleartext first hop is worse than an off-host one: Observatory scores it lower.
         evidence = f"first redirect stays on http: {shown}; expected {https_url}"
-        return [FIRST_HOP_OFF_HOST(evidence, url=start.url, severity=Severity.MEDIUM)]
+        return [FIRST_HOP_OFF_HOST(evidence, url=start_url, severity=Severity.MEDIUM)]
     evidence = f"first redirect leaves {_host(start.url)}: {shown}; expected {https_url}"
-    return [FIRST_HOP_OFF_HOST(evidence, url=start.url)]
+    return [FIRST_HOP_OFF_HOST(evidence, url=start_url)]
 
 
 def _host(url: str) -> str:
     # Hostname only: the port changes with the scheme, the host must not.
     try:
-        return (urlsplit(url).hostname or "").rstrip(".").lower()
+        return bare_host(urlsplit(url).hostname or "")
     except ValueError:
         return ""
 

@@ -8,6 +8,7 @@ wrong and the valid choices: a typo must never be silently ignored.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from pytest_prodready.core.verdict import Acceptance
 
 __all__ = [
     "EMBEDDED_TARGETS",
-    "PROTECTED_BY_DEFAULT",
+    "PROTECTED_NAME_PATTERNS",
     "Acceptance",
     "ConfigFile",
     "Environment",
@@ -58,10 +59,15 @@ __all__ = [
     "Tier",
     "find_config",
     "load_config",
+    "protected_name_pattern",
 ]
 
 EMBEDDED_TARGETS = ("demo", "demo-broken")
-PROTECTED_BY_DEFAULT = frozenset({"prod", "production", "live"})
+# Names protected unless `protected = false` says otherwise. A prefix counts only when a
+# separator or a digit follows it ("prod-eu", "prd_2", "live1"): "product-demo" and
+# "prodready" are not production. "main" is the one exact name.
+PROTECTED_NAME_PATTERNS = ("prod*", "prd*", "production*", "live*", "main")
+_PROTECTED_NAME = re.compile(r"(production|prod|prd|live)(?:[-_.0-9].*)?|main", re.I | re.S)
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
 
@@ -76,6 +82,9 @@ class Environment:
     http_url: str | None = None
     openapi: str | None = None
     protected: bool = False
+    # The `protected` key as written (None when absent): it decides over the name, and the
+    # report header says which of the two did.
+    protected_setting: bool | None = None
     ca_bundle: Path | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_body_mb: float = 5.0
@@ -122,6 +131,14 @@ class ConfigFile:
         return f"[{'.'.join(parts)}]" if parts else "top level"
 
 
+def protected_name_pattern(name: str) -> str | None:
+    """The default-protected pattern ``name`` matches (``"prod*"``, ``"main"``), or None."""
+    match = _PROTECTED_NAME.fullmatch(name)
+    if match is None:
+        return None
+    return f"{match.group(1).lower()}*" if match.group(1) else "main"
+
+
 def _flows(t: Table, secrets: Mapping[str, str]) -> LoginFlow | None:
     login = parse_login(t.table("login"), secrets)
     t.finish()
@@ -161,7 +178,8 @@ def _environment(
                 "ca_bundle", f"points at {ca_path}, which does not exist", "Fix the path."
             )
     secrets = t.name_map("secrets")
-    protected = t.boolean("protected", name.lower() in PROTECTED_BY_DEFAULT)
+    setting = t.boolean("protected", False) if "protected" in data else None
+    protected = setting if setting is not None else protected_name_pattern(name) is not None
     tiers = parse_tiers(t.table("tiers"), secrets)
     env = Environment(
         name=name,
@@ -170,6 +188,7 @@ def _environment(
         http_url=t.url("http_url", schemes=("http",)),
         openapi=t.string("openapi"),
         protected=protected,
+        protected_setting=setting,
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
         max_body_mb=t.number("max_body_mb", 5.0, minimum=0, maximum=1024),

@@ -96,7 +96,8 @@ def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
 
 
 def header_lines(runtime: Runtime) -> list[str]:
-    """The report header: env and its origin, base URL, protection, secrets (names only)."""
+    """The report header: env and its origin, base URL, protection and why, secrets (names
+    only)."""
     env = runtime.declared
     cfg = runtime.config_file
     lines = [
@@ -114,7 +115,8 @@ def header_lines(runtime: Runtime) -> list[str]:
     parts = [f"{name} resolved" for name in store.resolved]
     parts += [f"{name} MISSING (${store.declared[name]})" for name in store.missing]
     lines.append(
-        f"prodready: protected {'yes' if env.protected else 'no'}; "
+        f"prodready: protected {'yes' if env.protected else 'no'} "
+        f"({runtime.protection.reason}); "
         f"secrets: {', '.join(parts) if parts else 'none declared'}"
     )
     return lines

@@ -20,8 +20,10 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pytest_prodready.config import ConfigFile, Environment
+from pytest_prodready.core.safety import bare_host, home_hosts
 from pytest_prodready.core.secrets import Redactor, SecretStore
 from pytest_prodready.target.embedded import TargetError, start_demo
+from pytest_prodready.target.protection import Protection
 
 if TYPE_CHECKING:
     import httpx
@@ -58,13 +60,19 @@ class _Failed:
 
 
 class Runtime:
-    """Everything a fixture needs about the target, resolved lazily and at most once."""
+    """Everything a fixture needs about the target, resolved lazily and at most once.
+
+    ``declared`` is the environment as configured, except that its ``protected`` is the run's
+    one decision (``protection``): the gate, contracts, load, rate limits, the browser and the
+    reports all read it there.
+    """
 
     def __init__(
         self,
         config_file: ConfigFile,
         selection: Selection,
         *,
+        protection: Protection,
         base_url_override: str | None,
         expected_version: str | None = None,
         redactor: Redactor,
@@ -72,7 +80,10 @@ class Runtime:
     ) -> None:
         self.config_file = config_file
         self.selection = selection
-        self.declared = config_file.envs[selection.name]
+        self.protection = protection
+        self.declared = dataclasses.replace(
+            config_file.envs[selection.name], protected=protection.protected
+        )
         self.base_url_override = base_url_override.rstrip("/") if base_url_override else None
         self.redactor = redactor
         self.expected_version = expected_version or self.declared.release.expect
@@ -177,16 +188,21 @@ class Runtime:
             return self._redirect_target
 
     def _find_protected_redirect(self) -> str | None:
+        # Every host of a protected env counts, compared as DNS does.
         protected = {
-            _bare_host(env.host): name
-            for name, env in self.config_file.envs.items()
-            if env.protected and env.host and name != self.selection.name
+            host: name
+            for name, other in self.config_file.envs.items()
+            if other.protected and name != self.selection.name
+            for host in home_hosts(other.base_url, other.api_url, other.http_url)
         }
         env = self.environment()
         if not protected or not env.base_url:
             return None
         import httpx
 
+        from pytest_prodready.probes.redirect import stays_home
+
+        home = home_hosts(env.base_url, env.api_url, env.http_url)
         url = env.base_url
         client = self.client()
         for _ in range(MAX_REDIRECT_HOPS):
@@ -199,11 +215,15 @@ class Runtime:
                 return None
             try:
                 url = urljoin(url, location)
-                host = _bare_host(urlsplit(url).hostname or "")
+                host = bare_host(urlsplit(url).hostname or "")
             except ValueError:
                 return None  # no client can follow an unparsable Location either
+            # Read from the Location, never requested: the protected env gets no request.
             if host in protected:
                 return protected[host]
+            if not stays_home(url, home):
+                # Off the env's own hosts: a hostile target must not aim the runner elsewhere.
+                return None
         return None
 
     def close(self) -> None:
@@ -218,11 +238,6 @@ class Runtime:
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None
-
-
-def _bare_host(host: str) -> str:
-    """Host names compared as DNS does: case-insensitive, the root's trailing dot dropped."""
-    return host.rstrip(".").lower()
 
 
 # The run's Runtime, set in pytest_configure (None when no environment is selected).

@@ -12,6 +12,7 @@ from pytest_prodready.config import ConfigFile, find_config, load_config
 from pytest_prodready.core.catalogue import catalogue
 from pytest_prodready.core.secrets import Redactor, load_dotenv
 from pytest_prodready.target.embedded import seed_embedded_secrets
+from pytest_prodready.target.protection import Protection, decide
 from pytest_prodready.target.runtime import Runtime, Selection
 
 __all__ = ["CONFIG_VAR", "EXPECT_VERSION_VAR", "TARGET_ENV_VAR", "build_runtime"]
@@ -53,6 +54,27 @@ def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
     return cfg, str(path)
 
 
+def _check_allow(allow: str, target: str, protection: Protection) -> None:
+    """``--allow-destructive`` must name the environment whose protection applies."""
+    if allow == protection.owner:
+        return
+    if protection.owner != target:
+        raise pytest.UsageError(
+            f"prodready: --allow-destructive={allow} does not match the protected environment "
+            f"{protection.owner!r} this run reaches: the target {target!r} is treated as "
+            f"{protection.owner!r} because its {protection.reason}. The value must name the "
+            "environment that would take the writes and the load. Use "
+            f"--allow-destructive={protection.owner} if you mean it, or point the run "
+            "elsewhere."
+        )
+    raise pytest.UsageError(
+        f"prodready: --allow-destructive={allow} does not match the target environment "
+        f"{target!r}. The value must name the environment being tested, so a "
+        "command copied from another environment cannot stress this one. Use "
+        f"--allow-destructive={target} if you mean it."
+    )
+
+
 def build_runtime(
     config: pytest.Config, redactor: Redactor, cleanup: list[Callable[[], None]]
 ) -> Runtime | None:
@@ -85,13 +107,13 @@ def build_runtime(
             f"(from {selection.origin}). Environments defined in {cfg.path}: {known}. "
             "Check the spelling, or add an [envs.NAME] table."
         )
-    if allow and allow != selection.name:
-        raise pytest.UsageError(
-            f"prodready: --allow-destructive={allow} does not match the target environment "
-            f"{selection.name!r}. The value must name the environment being tested, so a "
-            "command copied from another environment cannot stress this one. Use "
-            f"--allow-destructive={selection.name} if you mean it."
-        )
+    explicit_base = config.getoption("base_url", None) or config.getini("base_url")
+    base_url_override = explicit_base if isinstance(explicit_base, str) else None
+    protection = decide(
+        cfg.envs, selection.name, base_url_override=base_url_override, source=cfg.path.name
+    )
+    if allow:
+        _check_allow(allow, selection.name, protection)
     env = cfg.envs[selection.name]
     if env.embedded and not hasattr(config, "workerinput"):
         cleanup.append(seed_embedded_secrets(env))
@@ -99,7 +121,6 @@ def build_runtime(
     dotenv = config.getoption("prodready_dotenv")
     if dotenv:
         sources.append(load_dotenv(Path(dotenv)))
-    explicit_base = config.getoption("base_url", None) or config.getini("base_url")
     expected = (
         config.getoption("expect_version")
         or config.getoption("wait_for_version")
@@ -108,7 +129,8 @@ def build_runtime(
     return Runtime(
         cfg,
         selection,
-        base_url_override=explicit_base if isinstance(explicit_base, str) else None,
+        protection=protection,
+        base_url_override=base_url_override,
         expected_version=expected or None,
         redactor=redactor,
         secret_sources=sources,
