@@ -8,7 +8,14 @@ rule, judged on what a CSP3 browser does with the header:
   then default-src, ...); a nonce or hash switches 'unsafe-inline' off, and 'strict-dynamic'
   also drops host and scheme sources and 'self';
 - every enforced policy applies, so a weakness stands only if each of them has it (or leaves
-  that request type unrestricted); report-only policies enforce nothing.
+  that request type unrestricted); report-only policies enforce nothing;
+- a policy governs documents: a stylesheet, script or image response is not judged (HTML and
+  XHTML are, as Observatory's HTML_TYPES, and so is a response with no type, which browsers
+  sniff).
+
+Where CSP Evaluator departs from what browsers do, browsers win: 'none' beside other sources is
+ignored (CSP3 "Does url match source list"), so it hides no allowlist bypass; and
+'unsafe-inline' beside a nonce, the strict-CSP fallback, is not reported as CSP1 would see it.
 
 Left out as noise: "'self' can be problematic", "no bypass found for host X" on every host,
 an empty source list read as missing (it means 'none'), plugin-types (no browser honours it),
@@ -33,6 +40,7 @@ from pytest_prodready.checks.csp_parse import (
     parse,
     parse_list,
 )
+from pytest_prodready.checks.grammar import split_list
 from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
@@ -42,6 +50,7 @@ __all__ = [
     "evaluate_framing",
     "evaluate_nonce_reuse",
     "evaluate_response",
+    "governs",
     "nonces",
     "parse",
 ]
@@ -164,7 +173,8 @@ FRAME_ANCESTORS_MISSING = rule(
     "csp.frame-ancestors-missing",
     Severity.LOW,
     "No restrictive frame-ancestors (clickjacking)",
-    "Add frame-ancestors 'none' (or 'self'); it supersedes X-Frame-Options.",
+    "Add frame-ancestors 'none' (or 'self'); it supersedes X-Frame-Options. Info only when "
+    "X-Frame-Options: DENY or SAMEORIGIN already forbids other origins to frame the page.",
 )
 FORM_ACTION_MISSING = rule(
     "csp.form-action-missing",
@@ -181,8 +191,8 @@ STYLE_UNSAFE_INLINE = rule(
 INSECURE_SCHEME = rule(
     "csp.insecure-scheme",
     Severity.MEDIUM,
-    "CSP allows cleartext sources (http:, ftp:, ws:) on an HTTPS page",
-    "Allow https: and wss: sources only.",
+    "CSP allows cleartext sources (http:, http://host, ftp:, ws:) on an HTTPS page",
+    "Allow https: and wss: sources only (info when only images and media are cleartext).",
 )
 NONCE_TOO_SHORT = rule(
     "csp.nonce-too-short",
@@ -209,10 +219,17 @@ STRICT_DYNAMIC_MISSING = rule(
     "Host allowlist without 'strict-dynamic'",
     f"Host allowlists are often bypassable; move to nonces or hashes: {_STRICT}",
 )
+STRICT_DYNAMIC_STANDALONE = rule(
+    "csp.strict-dynamic-standalone",
+    Severity.MEDIUM,
+    "'strict-dynamic' without a nonce or hash: every script is blocked",
+    "Put a fresh 'nonce-<random>' per response (or the hashes of your scripts) next to "
+    "'strict-dynamic': it drops host, scheme and 'self' sources, so only they can load scripts.",
+)
 UNSAFE_INLINE_FALLBACK_MISSING = rule(
     "csp.unsafe-inline-fallback-missing",
     Severity.INFO,
-    "Nonce/hash 'strict-dynamic' policy without an 'unsafe-inline' fallback",
+    "Nonce/hash script policy without an 'unsafe-inline' fallback",
     "Add 'unsafe-inline': browsers that know nonces ignore it, older ones need it.",
 )
 ALLOWLIST_FALLBACK_MISSING = rule(
@@ -369,6 +386,7 @@ _URL_TYPES = (
     "form-action",
 )
 _PASSIVE = frozenset({"img-src", "media-src"})
+_CLEARTEXT = frozenset({"http", "ftp", "ws"})
 # Script and worker loads, whose host and scheme sources 'strict-dynamic' switches off.
 _SCRIPTS = frozenset({"script-src-elem", "worker-src"})
 _TYPES = (*_URL_TYPES, "script-src-attr", "script-src", "style-src-attr")
@@ -507,10 +525,12 @@ def _path_matches(allowed: str, path: str) -> bool:
     return path.startswith(allowed) if allowed.endswith("/") else path == allowed
 
 
-_PROBLEM_RULES: Mapping[Problem | None, Rule] = {
-    Problem.DIRECTIVE_NAME: MISSING_SEMICOLON,
-    Problem.SYNTAX: INVALID,
-    Problem.NONCE_CHARSET: NONCE_CHARSET,
+_PROBLEM_RULES: Mapping[Problem | None, tuple[Rule, ...]] = {
+    Problem.DIRECTIVE_NAME: (MISSING_SEMICOLON,),
+    Problem.SYNTAX: (INVALID,),
+    # Outside the base64-value grammar the token is no nonce-source: browsers drop the keyword
+    # (csp-evaluator reports both, as a parser and as a nonce finding).
+    Problem.NONCE_CHARSET: (INVALID_KEYWORD, NONCE_CHARSET),
 }
 
 
@@ -542,8 +562,8 @@ def _syntax(a: _Analysis) -> None:
             continue
         found: dict[Rule, list[str]] = {}
         for s in d.invalid:
-            problem = _PROBLEM_RULES.get(s.problem, INVALID_KEYWORD)
-            found.setdefault(problem, []).append(s.raw)
+            for problem in _PROBLEM_RULES.get(s.problem, (INVALID_KEYWORD,)):
+                found.setdefault(problem, []).append(s.raw)
         if d.name == "frame-ancestors" and d.keywords - {"self", "none"}:
             bad = sorted(d.keywords - {"self", "none"})
             found.setdefault(INVALID_KEYWORD, []).extend(f"'{k}'" for k in bad)
@@ -577,17 +597,30 @@ def _script(a: _Analysis) -> None:
     if attr is not None and "unsafe-hashes" in attr.keywords and attr.has_hash:
         key = ("hashes", "script-src-attr", "")
         a.add(SCRIPT_UNSAFE_HASHES, _quote(attr, ["'unsafe-hashes'"]), group=attr.name, key=key)
+    # As csp-evaluator's checkUnsafeInlineFallback: browsers without nonces or hashes (which
+    # know no script-src-elem either) read script-src, and need 'unsafe-inline' there.
+    if (
+        base is not None
+        and (base.has_nonce or base.has_hash)
+        and "unsafe-inline" not in base.keywords
+    ):
+        a.add(UNSAFE_INLINE_FALLBACK_MISSING, _quote(base), group=base.name)
     if elem is None:
         return
     if "strict-dynamic" in elem.keywords:
-        if (elem.has_nonce or elem.has_hash) and "unsafe-inline" not in elem.keywords:
-            a.add(UNSAFE_INLINE_FALLBACK_MISSING, _quote(elem), group=elem.name)
+        if not (elem.has_nonce or elem.has_hash):
+            # It drops every host, scheme and 'self': with nothing left, no script loads
+            # (Observatory: header invalid; csp-evaluator's checkStrictDynamicNotStandalone).
+            quote = _quote(elem, ["'strict-dynamic'"])
+            a.add(STRICT_DYNAMIC_STANDALONE, quote, group=elem.name)
         if not elem.hosts and not _schemes(elem, *_WEB):
             a.add(ALLOWLIST_FALLBACK_MISSING, _quote(elem), group=elem.name)
         return
     allowlist = [s.raw for s in (*elem.hosts, *elem.schemes)]
     if allowlist:
-        key = ("strict-dynamic", "", "")
+        # A policy that leaves scripts unrestricted does not pass this check: csp-evaluator's
+        # Lighthouse checks judge it over the policies that have a script directive.
+        key = ("strict-dynamic", "script-src-elem", "")
         a.add(STRICT_DYNAMIC_MISSING, _quote(elem, allowlist), group=elem.name, key=key)
     request_type, group = "script-src-elem", elem.name
     wildcard = [s.raw for s in elem.hosts if s.host == "*"]
@@ -631,8 +664,12 @@ def _object(a: _Analysis) -> None:
                 )
 
 
-def _navigation(a: _Analysis) -> None:
-    """base-uri, frame-ancestors and form-action: none of them falls back to default-src."""
+def _navigation(a: _Analysis, *, framing_blocked: bool) -> None:
+    """base-uri, frame-ancestors and form-action: none of them falls back to default-src.
+
+    ``framing_blocked``: X-Frame-Options forbids other origins to frame the page, and no
+    enforced policy has frame-ancestors (which would make browsers ignore it).
+    """
     p = a.policy
     elem = p.effective("script-src-elem")
     # As csp-evaluator: <base> only defeats nonces, and hashes that 'strict-dynamic' extends
@@ -642,7 +679,7 @@ def _navigation(a: _Analysis) -> None:
     )
     checks = (
         ("base-uri", BASE_URI_MISSING, frozenset({"http", "https", "data"}), needs_base),
-        ("frame-ancestors", FRAME_ANCESTORS_MISSING, _WEB, True),
+        ("frame-ancestors", FRAME_ANCESTORS_MISSING, _WEB, not framing_blocked),
         ("form-action", FORM_ACTION_MISSING, _WEB, True),
     )
     for name, found, schemes, important in checks:
@@ -672,13 +709,13 @@ def _transport(a: _Analysis, *, https_page: bool) -> None:
             continue
         if d.name not in scanned:
             scanned[d.name] = (
-                [s.raw for s in d.schemes if s.scheme in ("http", "ftp", "ws")]
-                + [s.raw for s in d.hosts if s.scheme in ("ftp", "ws")],
+                [s.raw for s in (*d.schemes, *d.hosts) if s.scheme in _CLEARTEXT],
                 [s.raw for s in d.hosts if s.scheme == "http"],
             )
         cleartext, http_hosts = scanned[d.name]
         if cleartext and https_page:
-            severity = Severity.LOW if request_type in _PASSIVE else None
+            # Observatory passes cleartext images and media (passive content): info.
+            severity = Severity.INFO if request_type in _PASSIVE else None
             key = ("cleartext", request_type, "")
             a.add(INSECURE_SCHEME, _quote(d, cleartext), group=d.name, key=key, severity=severity)
         if http_hosts:
@@ -704,7 +741,9 @@ def _reporting(a: _Analysis, *, report_only: bool) -> None:
         a.add(REPORT_TO_ONLY, _quote(to), key=("report-to", "", ""))
 
 
-def _analyse(policy: Policy, *, https_page: bool, report_only: bool) -> _Analysis:
+def _analyse(
+    policy: Policy, *, https_page: bool, report_only: bool, framing_blocked: bool
+) -> _Analysis:
     a = _Analysis(policy)
     _syntax(a)
     if policy.is_void:
@@ -712,7 +751,7 @@ def _analyse(policy: Policy, *, https_page: bool, report_only: bool) -> _Analysi
     a.unrestricted = {t for t in _TYPES if policy.effective(t) is None}
     _script(a)
     _object(a)
-    _navigation(a)
+    _navigation(a, framing_blocked=framing_blocked)
     _style(a)
     _transport(a, https_page=https_page)
     _reporting(a, report_only=report_only)
@@ -727,6 +766,14 @@ def _findings(analyses: list[_Analysis], page_url: str | None) -> list[Finding]:
     for index, a in enumerate(analyses):
         for key in a.keys - owners.keys():
             owners[key] = index if all(o.covers(key) for o in enforcing) else None
+    # How much a shared weakness matters is the set's call, not its first policy's: a nonce in
+    # any policy makes a missing base-uri high (csp-evaluator checkMultipleMissingBaseUriDirective).
+    key_severity: dict[_Key, Severity] = {}
+    for a in enforcing:
+        for hit in a.hits:
+            if hit.key is not None:
+                severity = hit.rule.severity if hit.severity is None else hit.severity
+                key_severity[hit.key] = max(key_severity.get(hit.key, severity), severity)
     groups: dict[tuple[int, str, str], list[_Hit]] = {}
     for index, a in enumerate(analyses):
         hits = a.hits
@@ -737,8 +784,11 @@ def _findings(analyses: list[_Analysis], page_url: str | None) -> list[Finding]:
             hits = [h for h in hits if h.rule is not INVALID]
             hits.append(_Hit(INVALID, quote, "void", None, severity))
         for hit in hits:
-            if hit.key is None or owners.get(hit.key) == index:
+            if hit.key is None:
                 groups.setdefault((index, hit.rule.id, hit.group), []).append(hit)
+            elif owners.get(hit.key) == index:
+                shared = hit._replace(severity=key_severity[hit.key])
+                groups.setdefault((index, hit.rule.id, hit.group), []).append(shared)
     best: dict[tuple[str, str], Finding] = {}
     for hits in groups.values():
         found = hits[0].rule
@@ -765,7 +815,12 @@ def _api_profile(findings: list[Finding]) -> list[Finding]:
 
 
 def _evaluate(
-    values: list[str], *, report_only: bool, page_url: str | None, api: bool
+    values: list[str],
+    *,
+    report_only: bool,
+    page_url: str | None,
+    api: bool,
+    xfo_blocks: bool = False,
 ) -> list[Finding]:
     if not values:
         return [MISSING("no policy to evaluate", url=page_url)]
@@ -774,7 +829,14 @@ def _evaluate(
     serialized = list(dict.fromkeys(p.strip() for v in values for p in v.split(",") if p.strip()))
     policies = parse_list(serialized[:_MAX_POLICIES]) or (parse(", ".join(values)),)
     https_page = page_url is not None and page_url.strip().lower().startswith("https:")
-    analyses = [_analyse(p, https_page=https_page, report_only=report_only) for p in policies]
+    # The HTML standard skips X-Frame-Options once an enforced policy has frame-ancestors.
+    framing_blocked = (
+        xfo_blocks and not report_only and all(p.get("frame-ancestors") is None for p in policies)
+    )
+    analyses = [
+        _analyse(p, https_page=https_page, report_only=report_only, framing_blocked=framing_blocked)
+        for p in policies
+    ]
     findings = _findings(analyses, page_url)
     if len(serialized) > _MAX_POLICIES:
         evidence = f"{len(serialized)} distinct policies; evaluated the first {_MAX_POLICIES}"
@@ -794,19 +856,47 @@ def evaluate(
     return _evaluate(list(policies), report_only=report_only, page_url=page_url, api=False)
 
 
+def governs(content_type: str | None) -> bool:
+    """Whether CSP governs a response of this Content-Type: an HTML or XHTML document.
+
+    A response without a type counts too (None or ""): browsers sniff it, and it may render
+    as HTML. A stylesheet, image or font is no document and its CSP governs nothing; a script
+    run as a worker is the one exception, left out as Observatory and ZAP leave it out.
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in ("", "text/html", "application/xhtml+xml")
+
+
+def _xfo_blocks(value: str | None) -> bool:
+    """Whether X-Frame-Options keeps other origins from framing, per the HTML standard."""
+    options = {member.lower() for member in split_list(value or "")}
+    if len(options) > 1:
+        # Conflicting values: browsers block framing if any of them is a known one.
+        return bool(options & {"deny", "sameorigin", "allowall"})
+    return bool(options) and options <= {"deny", "sameorigin"}
+
+
 def evaluate_response(
     enforced: list[str],
     report_only: list[str],
     *,
     page_url: str | None = None,
     api: bool = False,
+    content_type: str | None = None,
+    x_frame_options: str | None = None,
 ) -> list[Finding]:
     """Findings for one response's Content-Security-Policy(-Report-Only) header values.
 
     Report-only policies never count as protection: with no enforced policy the response
     gets ``csp.report-only`` (or ``csp.missing`` with neither). ``api=True`` judges a JSON
-    API response: only what matters if it were rendered, nothing above low.
+    API response: only what matters if it were rendered, nothing above low. Otherwise a
+    ``content_type`` that is no document (see :func:`governs`) gets no finding at all.
+    ``x_frame_options`` is the response's header value: DENY or SAMEORIGIN makes a missing
+    frame-ancestors info, unless an enforced policy has frame-ancestors (browsers then ignore
+    X-Frame-Options).
     """
+    if not api and not governs(content_type):
+        return []
     if not enforced:
         if report_only:
             evidence = f"Content-Security-Policy-Report-Only: {_clip(', '.join(report_only))}"
@@ -817,7 +907,13 @@ def evaluate_response(
         if api:
             found = dataclasses.replace(found, severity=Severity.LOW, remediation=_API_FIX)
         return [found]
-    return _evaluate(list(enforced), report_only=False, page_url=page_url, api=api)
+    return _evaluate(
+        list(enforced),
+        report_only=False,
+        page_url=page_url,
+        api=api,
+        xfo_blocks=_xfo_blocks(x_frame_options),
+    )
 
 
 def evaluate_framing(
