@@ -41,7 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ENV",
         default=None,
         help="run destructive, load and rate-limit tests on the protected environment ENV; "
-        "ENV must equal the target environment's name.",
+        "ENV must name the protected environment the run reaches: the target, or the "
+        "protected environment whose origin it uses.",
     )
     group.addoption(
         "--expect-version",
