@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from tests.faults.server import HOSTILE_CANARY
+
 __all__ = [
     "CONTRACT_FAULTS",
     "CONTRACT_SUITES",
@@ -109,6 +111,8 @@ class Fault:
     expect_in: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Seconds a test may spend beyond its requests' timeouts, by test function (sleeps).
     extra_s: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # Text the run must not publish (terminal, JUnit): a canary the target tried to leak.
+    forbid: tuple[str, ...] = ()
 
 
 def _contract(
@@ -146,6 +150,62 @@ def _contract_body(name: str, does: str) -> Fault:
         max_rss_growth_mb=CONTRACT_RSS_GROWTH_MB,
     )
 
+
+def _hostile(name: str, does: str, *expect: str, extra: str = "", passes: bool = False) -> Fault:
+    """A hostile target's OpenAPI document (issue 20), on a protected environment."""
+    return Fault(
+        f"hostile-{name}",
+        does,
+        expect,
+        suites=CONTRACT_SUITES,
+        passes=passes,
+        env_toml=f"{CONTRACT_ENV}\nprotected = true",
+        extra_toml=CONTRACT_TOML + extra,
+        max_body_mb=CONTRACT_BODY_CAP_MB,
+        forbid=(HOSTILE_CANARY,),
+    )
+
+
+UNSAFE = r"contract\.schema-unsafe .*"
+HOSTILE_FAULTS: tuple[Fault, ...] = (
+    _hostile(
+        "ref-file",
+        "its document's $ref names file:///proc/self/environ (the runner's secrets)",
+        UNSAFE + r"\$ref 'file:///proc/self/environ#/token' at /paths/\S+ points outside the",
+    ),
+    _hostile(
+        "ref-path",
+        "its document's $ref names a bare path, /root/.aws/credentials.json",
+        UNSAFE + r"'/root/\.aws/credentials\.json#/token' at /paths/\S+ points outside",
+    ),
+    _hostile(
+        "ref-internal",
+        "its document's $ref names an internal service, http://127.0.0.2:9/creds?token=…",
+        UNSAFE + r"'http://127\.0\.0\.2:9/creds' at /paths/\S+ points outside",
+    ),
+    _hostile(
+        "external-value",
+        "its document's example is an externalValue on an internal service",
+        UNSAFE + r"externalValue 'http://127\.0\.0\.2:9/creds' at ",
+    ),
+    _hostile(
+        "ref-endless",
+        "its document's $ref, on an allowed origin, answers a 50 MB body",
+        UNSAFE + r"larger than max_body_mb = 1 MB",
+        extra='allow_ref_origins = ["{origin}"]\n',
+    ),
+    _hostile(
+        "ref-chain",
+        "its document's schema is a chain of 2000 $refs",
+        UNSAFE + r"chain of more than 32 references to references",
+    ),
+    _hostile(
+        "many-operations",
+        "its document has 3000 operations; max_operations = 20 and max_time_s = 10 cap the run",
+        extra="max_operations = 20\nmax_time_s = 10\n",
+        passes=True,
+    ),
+)
 
 CONTRACT_FAULTS: tuple[Fault, ...] = (
     _contract("ok", "an operation that answers as its OpenAPI document says", passes=True),
@@ -317,6 +377,16 @@ FAULTS: tuple[Fault, ...] = (
         expect_in=_redirect_probe_names(r"elsewhere\.invalid"),
     ),
     Fault(
+        "redirect-internal-token",
+        "302 to http://127.0.0.2:9/callback?token=… (another loopback host, a token in the query)",
+        (r"302 → http://127\.0\.0\.2:9/callback", r"redirect\."),
+        listener="https",
+        suites=REDIRECT_SUITES,
+        redirect_probe=True,
+        expect_in=_redirect_probe_names(r"leaves for http://127\.0\.0\.2"),
+        forbid=(HOSTILE_CANARY,),
+    ),
+    Fault(
         "js-redirect",
         "302 to javascript:alert(document.domain)",
         (r"javascript:alert",),
@@ -428,6 +498,8 @@ FAULTS: tuple[Fault, ...] = (
     ),
     # API contracts: one operation of a sound document misbehaving.
     *CONTRACT_FAULTS,
+    # API contracts: a hostile document, on a protected environment.
+    *HOSTILE_FAULTS,
 )
 
 

@@ -203,7 +203,8 @@ def write_config(
     if fault.env_toml:
         lines.append(fault.env_toml.strip("\n"))
     lines += ["[[envs.fault.guarded_endpoints]]", 'path = "/api/cron/cleanup"', 'method = "GET"']
-    path.write_text("\n".join(lines) + "\n" + fault.extra_toml, encoding="utf-8")
+    extra = fault.extra_toml.replace("{origin}", url.split("/", 3)[0] + "//" + url.split("/")[2])
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
 
@@ -460,6 +461,16 @@ def _excerpt(text: str, lines: int = 8) -> str:
     return cut + (f"\n    ... ({len(kept) - lines} more lines)" if len(kept) > lines else "")
 
 
+def _published(the_plan: Plan, output: str) -> list[str]:
+    """The fault's forbidden texts (a canary it tried to leak) found in what the run showed."""
+    junit = the_plan.junit.read_text() if the_plan.junit.exists() else ""
+    return [
+        f"{text!r} was published (terminal or JUnit): it must not be"
+        for text in the_plan.fault.forbid
+        if text in output + junit
+    ]
+
+
 def judge(the_plan: Plan, result: Launch, *, baseline_rss_mb: float | None = None) -> Outcome:
     """Everything wrong with how the run reported its fault (see the module docstring);
     ``baseline_rss_mb`` is the peak RSS of its healthy twin, when it has one."""
@@ -509,6 +520,7 @@ def judge(the_plan: Plan, result: Launch, *, baseline_rss_mb: float | None = Non
     if fault.passes and (result.ret != 0 or blocks):
         firsts = "; ".join(f"{t}: {_first_line(m)}" for t, (m, _) in blocks.items())
         problems.append(f"valid HTTP must pass every test; failed: {firsts[:1500]}")
+    problems += _published(the_plan, output)
     for pattern in fault.expect:
         if not any(re.search(pattern, message) for message in outcome.failures.values()):
             said = "\n    ".join(

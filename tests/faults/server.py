@@ -49,6 +49,8 @@ __all__ = [
     "CONTRACT_FAULTS",
     "CONTRACT_OPERATION",
     "HOST",
+    "HOSTILE_CANARY",
+    "HOSTILE_DOCUMENTS",
     "NO_SUCH_HOST",
     "PORT_FAULTS",
     "RELEASE",
@@ -60,6 +62,10 @@ HOST = "127.0.0.1"
 RELEASE = "1.4.2"
 NO_SUCH_HOST = "no-such-host.invalid"
 OTHER_HOST = "elsewhere.invalid"
+# What a hostile target tries to leak, and an "internal" service no request may reach
+# (another loopback address; nothing listens on its port 9).
+HOSTILE_CANARY = "canary-hostile-7f3a"
+INTERNAL = "http://127.0.0.2:9"
 
 DRIBBLE_INTERVAL_S = 0.5
 MAX_DRIBBLE_BYTES = 240  # two minutes at one byte per half second, then the handler gives up
@@ -361,6 +367,14 @@ async def _redirect_off_host(conn: Conn, request: Request) -> bool:
     return True
 
 
+@behaviour("redirect-internal-token")
+async def _redirect_internal_token(conn: Conn, request: Request) -> bool:
+    # An internal service's redirect with a token in its query: never to be followed or shown.
+    location = f"{INTERNAL}/callback?token={HOSTILE_CANARY}"
+    await conn.send(Reply(302, headers=[("Location", location)]).wire())
+    return True
+
+
 @behaviour("redirect-chain")
 async def _redirect_chain(conn: Conn, request: Request) -> bool:
     hop = int(request.path.strip("/").rpartition("hop-")[2] or 0) if "hop-" in request.path else 0
@@ -657,6 +671,79 @@ def _contract_api(inner: Behaviour | None) -> Behaviour:
 
 for _name in CONTRACT_FAULTS:
     BEHAVIOURS[f"contract-{_name}"] = _contract_api(None if _name == "ok" else BEHAVIOURS[_name])
+
+
+# Documents of a hostile target (issue 20), faced by the contract suite on a protected env:
+# /hostile-<name>/api/openapi.json points outside itself, loops, or has 3000 operations.
+
+
+def _hostile_schema(name: str, prefix: str) -> tuple[dict[str, object], dict[str, object]]:
+    """(the operation's response schema, the document's components.schemas) of ``name``."""
+    if name == "ref-file":
+        return {"$ref": "file:///proc/self/environ#/token"}, {}
+    if name == "ref-path":
+        return {"$ref": "/root/.aws/credentials.json#/token"}, {}
+    if name == "ref-internal":
+        return {"$ref": f"{INTERNAL}/creds?token={HOSTILE_CANARY}#/SecretAccessKey"}, {}
+    if name == "ref-endless":
+        return {"$ref": f"{prefix}/endless.json#/X"}, {}
+    if name == "ref-chain":
+        chain: dict[str, object] = {
+            f"S{i}": {"$ref": f"#/components/schemas/S{i + 1}"} for i in range(2000)
+        }
+        chain["S2000"] = {"type": "array"}
+        return {"$ref": "#/components/schemas/S0"}, chain
+    return {"type": "array"}, {}
+
+
+def _hostile_document(name: str, request: Request) -> dict[str, object]:
+    schema, components = _hostile_schema(name, request.prefix)
+    media: dict[str, object] = {"schema": schema}
+    if name == "external-value":
+        media["examples"] = {"leak": {"externalValue": f"{INTERNAL}/creds?t={HOSTILE_CANARY}"}}
+    operation = {
+        "responses": {"200": {"description": "ok", "content": {"application/json": media}}}
+    }
+    paths: dict[str, object] = {CONTRACT_OPERATION: {"get": operation}}
+    if name == "many-operations":
+        paths = {f"/api/op{i}": {"get": operation} for i in range(3000)}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "hostile", "version": RELEASE},
+        "servers": [{"url": request.prefix}],
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+HOSTILE_DOCUMENTS = (
+    "ref-file",
+    "ref-path",
+    "ref-internal",
+    "external-value",
+    "ref-endless",
+    "ref-chain",
+    "many-operations",
+)
+
+
+def _hostile_api(name: str) -> Behaviour:
+    async def serve(conn: Conn, request: Request) -> bool:
+        if request.path == "/api/openapi.json":
+            await conn.send(json_reply(_hostile_document(name, request)).wire())
+            return True
+        if request.path == "/endless.json":
+            return await _huge_body(conn, request)
+        if request.path == CONTRACT_OPERATION or request.path.startswith("/api/op"):
+            await conn.send(json_reply([]).wire())
+            return True
+        return await serve_site(conn, request)
+
+    return serve
+
+
+for _name in HOSTILE_DOCUMENTS:
+    BEHAVIOURS[f"hostile-{_name}"] = _hostile_api(_name)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import httpx
 from pytest_prodready.checks._text import truncation_note
 from pytest_prodready.config import GuardedEndpoint, PageSpec
 from pytest_prodready.core.findings import Finding, Severity, rule
+from pytest_prodready.core.safety import redact_location
 
 __all__ = ["evaluate_guarded", "evaluate_page", "evaluate_protected"]
 
@@ -60,7 +61,9 @@ def evaluate_page(spec: PageSpec, response: httpx.Response, ttfb_s: float | None
     """Status, text marker and TTFB budget of one critical page."""
     url = str(response.request.url)
     if response.status_code != spec.status:
-        where = f" → {response.headers['location']}" if response.has_redirect_location else ""
+        # A Location's query and fragment can carry tokens: evidence quotes neither.
+        location = response.headers.get("location", "")
+        where = f" → {redact_location(location)}" if response.has_redirect_location else ""
         return [PAGE_STATUS(f"{response.status_code}{where} instead of {spec.status}", url=url)]
     findings = []
     if spec.contains is not None and spec.contains not in response.text:
@@ -84,10 +87,11 @@ def evaluate_protected(response: httpx.Response, *, login_path: str) -> list[Fin
             target = urljoin(url, location)
             path = urlsplit(target).path
         except ValueError:
-            return [PROTECTED_REDIRECT(f"{status} → {location!r}, not a valid URL", url=url)]
+            shown = redact_location(location)
+            return [PROTECTED_REDIRECT(f"{status} → {shown!r}, not a valid URL", url=url)]
         if path.rstrip("/") == login_path.rstrip("/") or "login" in path or "signin" in path:
             return []
-        return [PROTECTED_REDIRECT(f"{status} → {target}", url=url)]
+        return [PROTECTED_REDIRECT(f"{status} → {redact_location(target)}", url=url)]
     if 200 <= status < 300:
         size = f"{len(response.content)} bytes{truncation_note(response)}"
         return [PROTECTED_EXPOSED(f"{status} with {size}", url=url)]
