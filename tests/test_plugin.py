@@ -222,6 +222,24 @@ DESTRUCTIVE_TESTS = """
 """
 
 
+@pytest.mark.parametrize(
+    ("env", "order"),
+    [
+        ("qa", ["test_bursts", "test_writes", "test_loads", "test_reads"]),
+        (None, ["test_writes", "test_loads", "test_bursts", "test_reads"]),
+    ],
+)
+def test_rate_limit_bursts_run_before_other_traffic(
+    pytester: pytest.Pytester, write_config: WriteConfig, env: str | None, order: list[str]
+) -> None:
+    """Issue 14, defect 6: the limiter's budget is the bursts' to measure, not spent first."""
+    write_config('[envs.qa]\nbase_url = "https://qa.test"\n')
+    pytester.makepyfile(DESTRUCTIVE_TESTS)
+    args = ["--target-env", env] if env else []
+    result = pytester.runpytest("--collect-only", "-q", *args)
+    assert [line.split("::")[-1] for line in result.stdout.lines if "::" in line] == order
+
+
 def test_protected_env_skips_destructive_tests_loudly(
     pytester: pytest.Pytester, write_config: WriteConfig
 ) -> None:

@@ -149,6 +149,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     runtime = config.stash.get(RUNTIME_KEY, None)
     if runtime is None:
         return
+    # Rate-limit bursts first: earlier traffic (contracts, pages) would spend the limiter's
+    # budget and leave a correct limiter looking broken. A stable sort keeps the rest in order.
+    items.sort(key=lambda item: item.get_closest_marker("ratelimit") is None)
     env, protection = runtime.declared, runtime.protection
     if not protection.protected or config.getoption("allow_destructive") == protection.owner:
         return
