@@ -18,7 +18,7 @@ from pytest_prodready import SAFETY_PREFIX, AssertNoFindings, Secret
 from pytest_prodready.checks import ratelimit
 from pytest_prodready.config import Environment, RateLimitSpec
 from pytest_prodready.http import describe_error
-from pytest_prodready.probes.ratelimit import burst
+from pytest_prodready.probes.ratelimit import burst, safe_reads
 
 pytestmark = [pytest.mark.ratelimit, pytest.mark.destructive]
 
@@ -104,3 +104,19 @@ def test_rate_limit_resets_after_retry_after(
     response = http.request(spec.method, spec.path, json=body, headers=tier_headers)
     after = ratelimit.Sample(len(measured_burst.samples) + 1, response.status_code, 0.0)
     assert_no_findings(ratelimit.evaluate_reset(measured_burst, wait, after))
+
+
+def test_some_rate_limit_is_observed(
+    target: Environment, http: httpx.Client, assert_no_findings: AssertNoFindings
+) -> None:
+    """With no policy declared, a bounded burst of one safe read must meet a limiter: a 429
+    or a rate-limit header ([envs.X.ratelimit_probe]: path, requests, within_s, enabled)."""
+    probe = target.ratelimit_probe
+    if target.rate_limits:
+        pytest.skip("policies are declared: each is verified by the tests above")
+    if not probe.enabled:
+        pytest.skip(f"[envs.{target.name}.ratelimit_probe] enabled = false")
+    path = probe.path or (target.health[0].path if target.health else "/")
+    samples = safe_reads(http, path, count=probe.requests, within_s=probe.within_s)
+    url = str(http.base_url).rstrip("/") + path
+    assert_no_findings(ratelimit.none_observed(samples, url, probe.within_s))

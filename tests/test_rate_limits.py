@@ -42,6 +42,10 @@ def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
         env,
         "-m",
         "not slow",
+        # The declared policies' tests (the probe for undeclared ones has tests of its own;
+        # a later -k in ``args`` wins).
+        "-k",
+        "not observed",
         "-p",
         "no:cacheprovider",
         *args,
@@ -369,3 +373,48 @@ def test_a_lockout_longer_than_the_wait_allowed_is_unverified_not_broken(
         # The window of 5 a minute outlives a 2 s Retry-After: the limiter's word is wrong.
         result.assert_outcomes(failed=1)
         assert "ratelimit.no-reset" in out
+
+
+def reads_app(limited: bool) -> Starlette:
+    """A JSON API whose reads are limited (20 a minute, X-RateLimit headers) or not at all."""
+    from limits import RateLimitItemPerMinute
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter, item = MovingWindowRateLimiter(MemoryStorage()), RateLimitItemPerMinute(20)
+
+    async def health(request: Request) -> JSONResponse:
+        if not limited:
+            return JSONResponse({"status": "ok"})
+        allowed = limiter.hit(item, "reads")
+        _, remaining = limiter.get_window_stats(item, "reads")
+        headers = {"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": str(remaining)}
+        if not allowed:
+            return JSONResponse({"detail": "slow down"}, 429, headers={"Retry-After": "60"})
+        return JSONResponse({"status": "ok"}, headers=headers)
+
+    return Starlette(routes=[Route("/api/health", health)])
+
+
+@pytest.mark.parametrize("limited", [True, False], ids=["limited", "unlimited"])
+def test_an_api_with_no_declared_policy_is_probed_for_any_limiter(
+    pytester: pytest.Pytester, limited: bool
+) -> None:
+    """Issue 14, defect 8: no policy declared used to mean nothing checked."""
+    with serve(reads_app(limited)) as server:
+        config(
+            pytester,
+            f'[envs.n]\nbase_url = "{server.url}"\n'
+            "[envs.n.ratelimit_probe]\nrequests = 40\nwithin_s = 5\n",
+        )
+        result = run(pytester, "n", "-k", "observed")
+    if limited:
+        result.assert_outcomes(passed=1)
+    else:
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*[[]MEDIUM[]] ratelimit.none-observed*(evidence: 40 requests in 5 s: no 429 and "
+                "no rate-limit header*statuses: 200 x40)*"
+            ]
+        )

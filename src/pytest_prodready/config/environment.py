@@ -29,6 +29,7 @@ from pytest_prodready.config.sections import (
     GuardedEndpoint,
     HealthEndpoint,
     PageSpec,
+    RateLimitProbe,
     RateLimitSpec,
     ReleaseSpec,
     Tier,
@@ -39,6 +40,7 @@ from pytest_prodready.config.sections import (
     parse_pages,
     parse_path,
     parse_rate_limits,
+    parse_ratelimit_probe,
     parse_release,
     parse_tiers,
 )
@@ -100,6 +102,7 @@ class Environment:
     accept: tuple[Acceptance, ...] = ()
     tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
     rate_limits: tuple[RateLimitSpec, ...] = ()
+    ratelimit_probe: RateLimitProbe = field(default_factory=RateLimitProbe)
     contract: ContractSpec = field(default_factory=ContractSpec)
     load: LoadSpec | None = None
     login: LoginFlow | None = None
@@ -204,6 +207,7 @@ def _environment(
         accept=parse_accept(t.tables("accept"), known_ids),
         tiers=tiers,
         rate_limits=parse_rate_limits(t.tables("rate_limits"), tiers, secrets),
+        ratelimit_probe=parse_ratelimit_probe(t.table("ratelimit_probe")),
         contract=parse_contract(t.table("contract"), secrets),
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
         login=_flows(t.table("flows"), secrets),

@@ -106,6 +106,20 @@ class RateLimitSpec:
         return self.limit + min(self.margin + self.tolerance, HARD_CAP_OVER_LIMIT)
 
 
+@dataclass(frozen=True)
+class RateLimitProbe:
+    """``[envs.X.ratelimit_probe]``: with no policy declared, is any limiter there at all?
+
+    A bounded burst of one safe read (``requests`` GETs in at most ``within_s``; by default
+    60 in 10 s, twice the seeds' guest tier) must meet a 429 or a rate-limit header.
+    """
+
+    path: str | None = None  # default: the first health endpoint
+    requests: int = 60
+    within_s: float = 10.0
+    enabled: bool = True
+
+
 HARD_CAP_OVER_LIMIT = 10
 MAX_RATE_LIMIT = 1000
 
@@ -264,6 +278,17 @@ def parse_tiers(t: Table, secrets: Mapping[str, str]) -> Mapping[str, Tier]:
         e.finish()
     t.finish()
     return MappingProxyType(tiers)
+
+
+def parse_ratelimit_probe(t: Table) -> RateLimitProbe:
+    probe = RateLimitProbe(
+        path=parse_path(t, "path", "") or None,
+        requests=t.integer("requests", 60, minimum=1, maximum=MAX_RATE_LIMIT),
+        within_s=t.number("within_s", 10.0, minimum=0, maximum=300),
+        enabled=t.boolean("enabled", True),
+    )
+    t.finish()
+    return probe
 
 
 def parse_rate_limits(
