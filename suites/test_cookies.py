@@ -19,4 +19,8 @@ def test_cookie_flags(
     assert_no_findings: AssertNoFindings,
 ) -> None:
     response = fetch(page_spec.path)
-    assert_no_findings(cookies.evaluate(response, session_names=target.expect.session_cookies))
+    assert_no_findings(
+        cookies.evaluate(
+            response, session_names=target.expect.session_cookies, plain_http=target.plain_http
+        )
+    )

@@ -24,7 +24,10 @@ def test_certificate_and_protocols(
 ) -> None:
     assert target.base_url is not None
     if not target.base_url.startswith("https://"):
-        pytest.skip(f"base_url {target.base_url} is plain HTTP: there is no TLS to check")
+        if target.plain_http:
+            pytest.skip(f"base_url {target.base_url} is plain HTTP on purpose (plain_http)")
+        assert_no_findings(tls.no_https(target.base_url, plain_http=False))
+        return
     host, port = endpoint(target.base_url)
     unreachable = None
     try:

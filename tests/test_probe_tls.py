@@ -534,3 +534,51 @@ def test_exposure_request_cap(client: httpx.Client, serve_app: Callable[..., App
     _, results = exposure_probe.probe(client, server.url, max_requests=5)
     assert len(results) == 4
     assert len(counted.requests) == 5
+
+
+@pytest.mark.parametrize("on_purpose", [False, True], ids=["production", "plain_http"])
+def test_a_site_on_plain_http_fails_the_tls_suite_unless_declared(
+    pytester: pytest.Pytester, on_purpose: bool
+) -> None:
+    """Issue 14, defect 2: a production site with no HTTPS at all used to pass, skipped."""
+    from tests.servers import serve
+
+    async def home(request: Request) -> Response:
+        return PlainTextResponse(
+            "shop", headers={"set-cookie": "sessionid=abc; HttpOnly; SameSite=Lax"}
+        )
+
+    with serve(Starlette(routes=[Route("/", home)])) as server:
+        (pytester.path / "prodready.toml").write_text(
+            f'[envs.shop]\nbase_url = "{server.url}"\npages = ["/"]\n'
+            + ("plain_http = true\n" if on_purpose else "")
+        )
+        result = pytester.runpytest_subprocess(
+            str(Path(__file__).resolve().parents[1] / "suites" / "test_tls.py"),
+            str(Path(__file__).resolve().parents[1] / "suites" / "test_cookies.py"),
+            "--target-env",
+            "shop",
+            "--prodready-config",
+            str(pytester.path / "prodready.toml"),
+            "-k",
+            "certificate or cookie_flags",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-rs",
+            timeout=60,
+        )
+    out = result.stdout.str()
+    if on_purpose:
+        result.assert_outcomes(passed=1, skipped=1)
+        assert "plain HTTP on purpose (plain_http)" in out
+    else:
+        result.assert_outcomes(failed=2)
+        result.stdout.fnmatch_lines_random(
+            [
+                f"*[[]HIGH[]] tls.no-https*(evidence: base_url is {server.url}: nothing is "
+                "encrypted)*",
+                "*[[]HIGH[]] cookie.session-no-secure*",
+            ]
+        )

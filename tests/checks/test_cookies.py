@@ -132,12 +132,20 @@ CASES: list[Any] = [
         False,
         id="session-secure-odd-case",
     ),
+    # A production site on plain HTTP: its session still rides in cleartext (issue 14, 2).
     pytest.param(
         respond("sessionid=abc; HttpOnly; SameSite=Lax", url=HTTP),
         {},
         "cookie.session-no-secure",
-        False,
+        True,
         id="session-plain-http",
+    ),
+    pytest.param(
+        respond("sessionid=abc; HttpOnly; SameSite=Lax", url=HTTP),
+        {"plain_http": True},
+        "cookie.session-no-secure",
+        False,
+        id="session-plain-http-on-purpose",
     ),
     pytest.param(
         respond("uid=abc; HttpOnly; SameSite=Lax"),

@@ -341,3 +341,20 @@ def test_naive_now_is_a_bug() -> None:
 def test_critical_beyond_warn_is_a_bug() -> None:
     with pytest.raises(ValueError, match="critical_days <= warn_days"):
         evaluate(GOOD, now=NOW, warn_days=7, critical_days=30)
+
+
+@pytest.mark.parametrize(
+    ("site", "plain_http", "found"),
+    [
+        ("http://shop.example.com", False, ["tls.no-https"]),
+        ("http://127.0.0.1:8000", True, []),
+        ("https://shop.example.com", False, []),
+    ],
+)
+def test_a_site_without_https_is_a_finding_not_a_skip(
+    site: str, plain_http: bool, found: list[str]
+) -> None:
+    """Issue 14, defect 2: production on plain HTTP used to pass the TLS suite."""
+    findings = tls.no_https(site, plain_http=plain_http)
+    assert [f.id for f in findings] == found
+    assert all(f.severity.name == "HIGH" for f in findings)

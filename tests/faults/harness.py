@@ -196,6 +196,8 @@ def write_config(
         lines.append(f'http_url = "{redirect_from}"')
     if url.startswith("https://"):
         lines.append(f'ca_bundle = "{server.ca_bundle}"')
+    else:
+        lines.append("plain_http = true")  # a local test server: plain HTTP on purpose
     if max_body_mb is None:
         max_body_mb = fault.max_body_mb
     if max_body_mb is not None:

@@ -92,11 +92,14 @@ def evaluate(
     *,
     session_names: tuple[str, ...] = (),
     https: bool | None = None,
+    plain_http: bool = False,
 ) -> list[Finding]:
     """Findings for every cookie ``response`` sets.
 
-    ``https`` defaults to the request's scheme (HTTPS when the response has no request): over
-    plain HTTP a missing Secure is the transport's finding, not each cookie's.
+    ``https`` defaults to the request's scheme (HTTPS when the response has no request). Over
+    plain HTTP a missing Secure is the transport's finding (``tls.no-https``), except on a
+    session cookie, which is still reported, unless the env is on plain HTTP on purpose
+    (``plain_http``).
     """
     request = request_of(response)
     url = str(request.url) if request is not None else None
@@ -108,12 +111,17 @@ def evaluate(
         cookie = parse_set_cookie(value)
         if (not cookie.name and not cookie.value) or cookie.is_deletion(now):
             continue
-        findings += _judge(cookie, session_names, https, url)
+        findings += _judge(cookie, session_names, https, url, plain_http=plain_http)
     return findings
 
 
 def _judge(
-    cookie: Cookie, session_names: tuple[str, ...], https: bool, url: str | None
+    cookie: Cookie,
+    session_names: tuple[str, ...],
+    https: bool,
+    url: str | None,
+    *,
+    plain_http: bool = False,
 ) -> list[Finding]:
     session = is_session_cookie(cookie.name, session_names)
     evidence = f"Set-Cookie: {clip(cookie.raw, 160)}"
@@ -129,7 +137,8 @@ def _judge(
                     severity=Severity.HIGH,
                 )
             )
-        elif https and session:
+        elif session and (https or not plain_http):
+            # Over plain HTTP too: the site lacks HTTPS, and its session rides in cleartext.
             findings.append(SESSION_NO_SECURE(evidence, url=url))
         elif https:
             findings.append(NO_SECURE(evidence, url=url))

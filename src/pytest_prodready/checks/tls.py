@@ -53,6 +53,14 @@ class TlsFacts:
     """TLS 1.1 handshake accepted; None when it could not be determined."""
 
 
+NO_HTTPS = rule(
+    "tls.no-https",
+    Severity.HIGH,
+    "The environment is served over plain HTTP",
+    "Serve it over HTTPS (a certificate from Let's Encrypt or the platform), redirect plain "
+    "HTTP to it, and set base_url to https://. An environment on plain HTTP on purpose (a "
+    "local one) says so: plain_http = true in [envs.X].",
+)
 UNTRUSTED = rule(
     "tls.untrusted",
     Severity.HIGH,
@@ -221,3 +229,11 @@ def _days(delta: timedelta) -> str:
         hours = max(1, round(delta.total_seconds() / 3600))
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{days} day{'s' if days != 1 else ''}"
+
+
+def no_https(base_url: str, *, plain_http: bool) -> list[Finding]:
+    """``tls.no-https`` for a base URL on plain HTTP, unless the env declares it on purpose:
+    a site without HTTPS has no TLS to check, and that is the finding, not a skip."""
+    if plain_http or base_url.startswith("https://"):
+        return []
+    return [NO_HTTPS(f"base_url is {base_url}: nothing is encrypted", url=base_url)]

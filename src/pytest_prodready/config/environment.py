@@ -90,6 +90,8 @@ class Environment:
     ca_bundle: Path | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_body_mb: float = 5.0
+    # Served over plain HTTP on purpose (a local env): no tls.no-https, no Secure demanded.
+    plain_http: bool = False
     pages: tuple[PageSpec, ...] = (PageSpec("/"),)
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     embedded: str | None = None
@@ -195,6 +197,7 @@ def _environment(
         ca_bundle=ca_path,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
         max_body_mb=t.number("max_body_mb", 5.0, minimum=0, maximum=1024),
+        plain_http=t.boolean("plain_http", False),
         pages=parse_pages(t),
         secrets=secrets,
         embedded=embedded,
