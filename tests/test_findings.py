@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from pytest_prodready.core.catalogue import catalogue
 from pytest_prodready.core.findings import CATALOGUE, Finding, Severity, format_findings
@@ -72,3 +75,16 @@ def test_readme_catalogue_is_current() -> None:
     readme = Path(__file__).resolve().parent.parent / "README.md"
     current = readme.read_text(encoding="utf-8")
     assert update(current, catalogue()) == current, "run: python -m pytest_prodready.report.docs"
+
+
+def test_the_catalogue_generator_without_a_readme_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_prodready.report.docs import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--readme", str(tmp_path / "missing.md"), "--check"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot update the catalogue in" in err
+    assert "Traceback" not in err

@@ -59,8 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=Path("README.md"))
     parser.add_argument("--check", action="store_true", help="only check that it is current")
     args = parser.parse_args(argv)
-    current = args.readme.read_text(encoding="utf-8")
-    wanted = update(current, catalogue())
+    try:
+        current = args.readme.read_text(encoding="utf-8")
+        wanted = update(current, catalogue())
+    except (OSError, ValueError) as exc:
+        parser.error(
+            f"cannot update the catalogue in {args.readme}: {exc}. Run it from the "
+            "repository's root, or pass --readme PATH to a README with the catalogue block."
+        )
+
     if args.check:
         if wanted != current:
             print(
