@@ -16,6 +16,7 @@ survived it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import ipaddress
@@ -598,7 +599,15 @@ async def _echo(conn: Conn, request: Request) -> bool:
     # Credentials first, so that even a short excerpt of this page quotes them.
     ordered = sorted(request.headers.items(), key=lambda item: item[0] != "authorization")
     seen = "; ".join(f"{name}: {value}" for name, value in ordered)
-    body = f"<html><body><h1>Server Error</h1><pre>request headers: {seen}</pre></body></html>"
+    # And re-encoded, as debug endpoints do: the credential as base64, its token as hex.
+    auth = request.headers.get("authorization", "")
+    token = auth.split(" ", 1)[-1].encode("utf-8", "replace")
+    encoded = f"authorization (base64): {base64.b64encode(auth.encode()).decode()}; "
+    encoded += f"token (hex): {token.hex()} {token.hex().upper()}"
+    body = (
+        f"<html><body><h1>Server Error</h1><pre>request headers: {seen}\n{encoded}</pre>"
+        "</body></html>"
+    )
     extra = [("X-Debug-Request-Headers", seen.encode("latin-1", "replace").decode("latin-1"))]
     await conn.send(Reply(500, body.encode("utf-8", "replace"), headers=extra).wire())
     return True
