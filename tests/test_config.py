@@ -379,3 +379,59 @@ def test_a_typo_is_named_with_what_was_meant(tmp_path: Path, text: str, message:
     with pytest.raises(pytest.UsageError) as raised:
         load(tmp_path, text)
     assert message in str(raised.value)
+
+
+BASE = '[envs.s]\nbase_url = "https://s.test"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            BASE + '[envs.s.contract]\nallow_ref_origins = ["https://a.test/schemas"]\n',
+            "[envs.s.contract] key 'allow_ref_origins' has 'https://a.test/schemas', which is "
+            "not an origin. Write scheme and host (and port), no path",
+        ),
+        (
+            BASE + '[envs.s.contract]\nallow_ref_origins = ["file:///etc"]\n',
+            "which is not an origin",
+        ),
+        (BASE + "[envs.s.contract]\nmax_operations = 0\n", "'max_operations' must be a whole"),
+        (BASE + "[envs.s.contract]\nmax_time_s = -1\n", "'max_time_s' must be greater than 0"),
+        (
+            BASE + '[[envs.s.rate_limits]]\nname = "a"\npath = "/a"\nlimit = 5\n'
+            "max_reset_wait_s = 7200\n",
+            "'max_reset_wait_s' must be greater than 0 and at most 3600",
+        ),
+        (BASE + "[envs.s.ratelimit_probe]\nrequests = 0\n", "'requests' must be a whole number"),
+        (BASE + "[envs.s.ratelimit_probe]\nwithin = 5\n", "unknown key 'within'"),
+        (BASE + 'plain_http = "yes"\n', "'plain_http' must be true or false"),
+    ],
+)
+def test_new_keys_refuse_bad_values_in_one_paragraph(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in usage_error(tmp_path, text)
+
+
+def test_new_keys_parse(tmp_path: Path) -> None:
+    cfg = load(
+        tmp_path,
+        BASE
+        + "plain_http = true\n"
+        + '[envs.s.contract]\nallow_ref_origins = ["https://a.test:8443"]\n'
+        + "max_operations = 30\nmax_time_s = 2.5\n"
+        + '[envs.s.ratelimit_probe]\npath = "/api/items"\nrequests = 20\nwithin_s = 4\n',
+    )
+    assert cfg is not None
+    env = cfg.envs["s"]
+    assert env.plain_http
+    assert env.contract.allow_ref_origins == ("https://a.test:8443",)
+    assert (env.contract.max_operations, env.contract.max_time_s) == (30, 2.5)
+    probe = env.ratelimit_probe
+    assert (probe.path, probe.requests, probe.within_s, probe.enabled) == (
+        "/api/items",
+        20,
+        4,
+        True,
+    )
