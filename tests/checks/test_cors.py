@@ -23,8 +23,9 @@ def answer(
     credentials: bool = False,
     preflight: bool = False,
     url: str | None = API_URL,
+    extra: dict[str, str] | None = None,
 ) -> CorsProbe:
-    headers = {}
+    headers = dict(extra or {})
     if acao is not None:
         headers["Access-Control-Allow-Origin"] = acao
     if credentials:
@@ -96,11 +97,37 @@ def test_hostile_origins_cover_prefix_and_suffix_matching() -> None:
         ),
         pytest.param(answer(EVIL, acao="*"), "cors.wildcard", Severity.INFO, id="wildcard"),
         pytest.param(
-            # Browsers refuse credentials with *: still only the wildcard.
+            # Browsers refuse credentials with *, but the server asks to share them: one
+            # "fix" away from credentialed reflection.
             answer(EVIL, acao="*", credentials=True),
             "cors.wildcard",
-            Severity.INFO,
+            Severity.LOW,
             id="wildcard-with-credentials",
+        ),
+        pytest.param(
+            answer(EVIL, acao="*", extra={"Set-Cookie": "session=abc; Secure; HttpOnly"}),
+            "cors.wildcard",
+            Severity.LOW,
+            id="wildcard-setting-a-cookie",
+        ),
+        pytest.param(
+            answer(EVIL, acao="*", extra={"Cache-Control": "private, max-age=0"}),
+            "cors.wildcard",
+            Severity.LOW,
+            id="wildcard-on-private-response",
+        ),
+        pytest.param(
+            answer(EVIL, acao="*", extra={"Vary": "Accept-Encoding, Authorization"}),
+            "cors.wildcard",
+            Severity.LOW,
+            id="wildcard-varying-by-credential",
+        ),
+        pytest.param(
+            # Public data the seeds cache hard: still the Observatory's "public access".
+            answer(EVIL, acao="*", extra={"Cache-Control": "no-store", "Vary": "Origin"}),
+            "cors.wildcard",
+            Severity.INFO,
+            id="wildcard-public-no-store",
         ),
     ],
 )
@@ -158,3 +185,11 @@ def test_one_finding_per_id_with_every_origin_and_the_worst_severity() -> None:
 def test_response_without_request_has_no_url() -> None:
     (finding,) = evaluate([answer(EVIL, acao=EVIL, url=None)])
     assert finding.url is None
+
+
+def test_wildcard_names_what_makes_the_response_private() -> None:
+    probe = answer(EVIL, acao="*", credentials=True, extra={"Set-Cookie": "sid=x"})
+    (finding,) = evaluate([probe])
+    assert "Access-Control-Allow-Credentials: true" in finding.evidence
+    assert "it sets a cookie" in finding.evidence
+    assert "sid=x" not in finding.evidence

@@ -50,8 +50,14 @@ WILDCARD = rule(
     "cors.wildcard",
     Severity.INFO,
     "Access-Control-Allow-Origin: * (any site may read this resource)",
-    "Fine for public, unauthenticated resources; otherwise replace * with an allow-list",
+    "Fine for public, unauthenticated resources (info). Where the response is not public (it "
+    "sets a cookie, is Cache-Control: private, varies by Cookie or Authorization, or allows "
+    "credentials) it is low: replace * with an allow-list of your front-ends",
 )
+
+# What makes a response user-specific in the server's own words: it mints or varies by a
+# credential, or forbids shared caches. A wildcard there is no longer "public data".
+_PRIVATE_VARY = frozenset({"cookie", "authorization"})
 
 HOSTILE_ORIGINS: tuple[str, ...] = ("https://evil.example", "null")
 """Origins hostile to every target; :func:`hostile_origins` adds target-specific look-alikes."""
@@ -110,7 +116,7 @@ def _judge(probe: CorsProbe) -> tuple[Rule, Severity, str] | None:
     credentials = headers.get("access-control-allow-credentials", "").strip().lower() == "true"
     kind = "preflight" if probe.preflight else "GET"
     if acao == "*":
-        return WILDCARD, WILDCARD.severity, f"{kind} with Origin {probe.origin}: ACAO *"
+        return _judge_wildcard(probe, kind, credentials)
     if not acao or _normal(acao) != _normal(probe.origin):
         return None
     told = "ACAO echoed" + (" with Access-Control-Allow-Credentials: true" if credentials else "")
@@ -121,6 +127,37 @@ def _judge(probe: CorsProbe) -> tuple[Rule, Severity, str] | None:
     if credentials:
         return CREDENTIALED_REFLECTION, CREDENTIALED_REFLECTION.severity, evidence
     return ANY_ORIGIN_REFLECTION, ANY_ORIGIN_REFLECTION.severity, evidence
+
+
+def _judge_wildcard(probe: CorsProbe, kind: str, credentials: bool) -> tuple[Rule, Severity, str]:
+    """``*`` is the Observatory's "public access": info, unless the response says it is not
+    public. Browsers never expose a credentialed response under ``*``, so the risk is data
+    gated by something ambient (network position, an IP allow-list) or the next "fix": a
+    framework that reflects the origin to make credentials work."""
+    evidence = f"{kind} with Origin {probe.origin}: ACAO *"
+    private = _private_signals(probe.response.headers)
+    if credentials:
+        private.insert(0, "Access-Control-Allow-Credentials: true")
+    if not private:
+        return WILDCARD, WILDCARD.severity, evidence
+    return (
+        WILDCARD,
+        Severity.LOW,
+        f"{evidence} on a response that is not public ({', '.join(private)})",
+    )
+
+
+def _private_signals(headers: httpx.Headers) -> list[str]:
+    signals = []
+    if "set-cookie" in headers:
+        signals.append("it sets a cookie")
+    cache = {d.strip().split("=")[0].lower() for d in headers.get("cache-control", "").split(",")}
+    if "private" in cache:
+        signals.append("Cache-Control: private")
+    vary = {v.strip().lower() for v in headers.get("vary", "").split(",")}
+    if vary & _PRIVATE_VARY:
+        signals.append("Vary: " + ", ".join(sorted(vary & _PRIVATE_VARY)))
+    return signals
 
 
 def _normal(origin: str) -> str:
