@@ -169,3 +169,14 @@ def test_declared_framing_origins_are_the_only_ones_frame_ancestors_may_allow(
     assert ("csp.frame-ancestors-unexpected" in out) == (outcome == "failed")
     if outcome == "failed":
         assert "declared: https://partner.example.com" in out
+
+
+def test_page_assets_nobody_listed_are_judged(pytester: pytest.Pytester) -> None:
+    # demo-broken's pages load /static/app.js and /static/app.css, served without nosniff;
+    # neither is in its `pages`.
+    broken = run(pytester, "demo-broken", "-k", "page_assets")
+    broken.assert_outcomes(failed=1)
+    text = broken.stdout.str()
+    assert re.search(r"xcto\.missing .* at https://127\.0\.0\.1:\d+/static/app\.js", text)
+    assert re.search(r"xcto\.missing .* at https://127\.0\.0\.1:\d+/static/app\.css", text)
+    run(pytester, "demo", "-k", "page_assets").assert_outcomes(passed=1)

@@ -20,7 +20,10 @@ from pytest_prodready.checks.grammar import (
 )
 from pytest_prodready.core.findings import Finding, Severity, rule
 
-__all__ = ["evaluate"]
+__all__ = [
+    "evaluate",
+    "evaluate_asset",
+]
 
 SIX_MONTHS = 15552000
 _HSTS_GOOD = "Strict-Transport-Security: max-age=63072000; includeSubDomains"
@@ -207,6 +210,14 @@ def evaluate(
         findings.append(PERMISSIONS_POLICY_MISSING(evidence, url=url))
     findings += _deprecated(response, url)
     return findings
+
+
+def evaluate_asset(response: httpx.Response) -> list[Finding]:
+    """Header findings for a script or stylesheet a page loads: ``nosniff``, which is what
+    stops a browser from running a response of the wrong type as script or style. The
+    document headers (framing, referrer, Permissions-Policy, HSTS) are the page's to send."""
+    request = request_of(response)
+    return _nosniff(response, str(request.url) if request is not None else None)
 
 
 def _is_document(response: httpx.Response) -> bool:

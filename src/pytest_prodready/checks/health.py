@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -145,9 +146,23 @@ def unhealthy(
     for name, value in body.items():
         if name in keys or name == "status" or not isinstance(value, str):
             continue
-        if value.strip().lower() in UNHEALTHY - ok:
+        if _reads_unhealthy(value, ok):
             found.append((name, value))
     return found
+
+
+def _reads_unhealthy(value: str, ok: set[str]) -> bool:
+    # Status pages spell states as compound words (Statuspage: major_outage, partial_outage,
+    # degraded_performance); a sentence with spaces is a message and "down-2024" a build name,
+    # not a state.
+    state = value.strip().lower()
+    if state in ok:
+        return False
+    if state in UNHEALTHY:
+        return True
+    return bool(re.fullmatch(r"[a-z]+([_-][a-z]+)+", state)) and any(
+        part in UNHEALTHY for part in re.split(r"[_-]", state)
+    )
 
 
 def reusable_without_revalidation(cache_control: str | None) -> bool:

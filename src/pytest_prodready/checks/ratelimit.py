@@ -321,6 +321,9 @@ def none_observed(samples: list[Sample], url: str, within_s: float) -> list[Find
     shown = ", ".join(f"{status} x{n}" for status, n in counts.items())
     evidence = (
         f"{len(samples)} requests in {within_s:g} s: no 429 and no rate-limit header "
-        f"({', '.join(LIMIT_HEADERS)}); statuses: {shown}"
+        f"({', '.join(LIMIT_HEADERS)}); statuses: {shown}. A limiter above "
+        f"{len(samples)} per {within_s:g} s that sends no header looks the same: declare its "
+        "policy in [[envs.X.rate_limits]] (which replaces this probe) or raise "
+        "[envs.X.ratelimit_probe] requests"
     )
     return [NONE_OBSERVED(evidence, url=url)]

@@ -7,27 +7,15 @@ nothing more; at most ``max_assets`` scripts are fetched, each body capped by th
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from pytest_prodready.checks.bundle import Asset
 from pytest_prodready.http import ResponseCache
+from pytest_prodready.probes.assets import discover
 
 __all__ = ["gather"]
 
 _MAP_COMMENT = re.compile(r"[#@]\s*sourceMappingURL=(\S+)\s*$")
-
-
-class _ScriptSources(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sources: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script":
-            src = dict(attrs).get("src")
-            if src:
-                self.sources.append(src)
 
 
 def _source_map(url: str, text: str, headers: dict[str, str]) -> str | None:
@@ -45,22 +33,12 @@ def gather(
     fetch: ResponseCache, page_paths: tuple[str, ...], *, max_assets: int = 20
 ) -> list[Asset]:
     """The pages, then up to ``max_assets`` same-origin scripts they load (with their maps)."""
-    assets: list[Asset] = []
-    scripts: list[str] = []
-    for path in page_paths:
-        response = fetch(path)
-        page_url = str(response.url)
-        if "html" not in response.headers.get("content-type", ""):
-            continue
-        assets.append(Asset(page_url, response.text))
-        parser = _ScriptSources()
-        parser.feed(response.text)
-        host = urlsplit(page_url).netloc
-        for src in parser.sources:
-            url = urljoin(page_url, src)
-            if urlsplit(url).netloc == host and url not in scripts:
-                scripts.append(url)
-    for url in scripts[:max_assets]:
+    assets = [
+        Asset(str(response.url), response.text)
+        for response in map(fetch, page_paths)
+        if "html" in response.headers.get("content-type", "")
+    ]
+    for url in discover(fetch, page_paths, kinds=("script",), max_assets=max_assets):
         response = fetch(url)
         if response.status_code != 200:
             continue
