@@ -27,6 +27,7 @@ from pytest_prodready.contracts.checks import (
     curl_command,
     evaluate,
     excerpt,
+    leaked,
 )
 from pytest_prodready.contracts.engine import UnsafeRequestRefused, transport_guard
 from pytest_prodready.contracts.policy import (
@@ -247,6 +248,41 @@ def failure(check: str, request_id: str = "r1", **kwargs: object) -> CheckFailur
         **kwargs,
     }
     return CheckFailure(**fields)  # type: ignore[arg-type]
+
+
+TRACEBACK = (
+    b"Traceback (most recent call last):\n"
+    b'  File "/srv/app/.venv/lib/python3.12/site-packages/starlette/middleware/errors.py", '
+    b"line 164, in __call__\n    await self.app(scope, receive, _send)\nKeyError: 531075753\n"
+)
+
+
+def test_an_error_body_with_a_traceback_is_a_leak_beside_the_server_error() -> None:
+    leaks = tuple(leaked(TRACEBACK, 500, "https://api.test/items/531075753"))
+    assert [leak.id for leak in leaks] == ["leak.stack-trace"]
+    outcome = OperationOutcome(
+        "GET /items/{id}",
+        requests=4,
+        failures=[failure("not_a_server_error", leaks=leaks), failure("not_a_server_error")],
+    )
+    found = {f.id: f for f in evaluate(outcome)}
+    assert sorted(found) == ["contract.server-error", "leak.stack-trace"]
+    evidence = found["leak.stack-trace"].evidence
+    assert evidence.startswith("GET /v1/items/0?x=1 answered 500: ")
+    assert "Traceback" in evidence
+    assert "reproduce: curl" in evidence
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param(TRACEBACK, 200, id="success-status"),
+        pytest.param(b'{"detail": "Internal Server Error"}', 500, id="generic-500"),
+        pytest.param(TRACEBACK, None, id="no-response"),
+    ],
+)
+def test_no_leak_without_an_error_answer_that_shows_one(body: bytes, status: int | None) -> None:
+    assert leaked(body, status, "https://api.test/items/1") == []
 
 
 def test_a_5xx_is_one_server_error_finding_with_its_reproduction() -> None:

@@ -117,6 +117,14 @@ POSITIVE = [
     ),
     pytest.param(
         result(
+            "/db.sqlite3", b"SQLite format 3\x00\x10\x00" + bytes(80), "application/octet-stream"
+        ),
+        "exposure.backup",
+        "SQLite database (SQLite format 3 header)",
+        id="django-sqlite-database",
+    ),
+    pytest.param(
+        result(
             "/dump.sql", b"--\nSET statement_timeout = 0;\nCOPY public.users (id) FROM stdin;\n"
         ),
         "exposure.backup",
@@ -274,6 +282,10 @@ def test_an_spa_shell_never_matches(path: str) -> None:
         ),
         pytest.param(result("/db.sql", b"we never DROP TABLE anything\n"), id="sql-mid-line"),
         pytest.param(result("/.DS_Store", b"Bud1\x00\x00\x00\x01"), id="ds-store-wrong-magic"),
+        pytest.param(
+            result("/db.sqlite3", b"<!doctype html><p>SQLite format 3 guide</p>", "text/html"),
+            id="sqlite-guide-page",
+        ),
         pytest.param(
             result("/config.json", b'{"baseUrl": "https://api.example.com", "production": true}'),
             id="config-public-front-end",

@@ -185,6 +185,15 @@ def _sql_dump(status: int, content_type: str, body: bytes) -> str | None:
     return f"SQL dump ({match.group(1).decode(errors='replace').strip()!r})" if match else None
 
 
+def _sqlite(status: int, content_type: str, body: bytes) -> str | None:
+    # Django's and Rails' default database file: password hashes and sessions, whole.
+    return (
+        "SQLite database (SQLite format 3 header)"
+        if body.startswith(b"SQLite format 3\x00")
+        else None
+    )
+
+
 def _ds_store(status: int, content_type: str, body: bytes) -> str | None:
     return ".DS_Store (Bud1 magic)" if body.startswith(b"\x00\x00\x00\x01Bud1") else None
 
@@ -270,6 +279,7 @@ EXPOSURES: tuple[ExposurePath, ...] = (
     ExposurePath("/backup.tar.gz", BACKUP.id, _tar_gz),
     ExposurePath("/db.sql", BACKUP.id, _sql_dump),
     ExposurePath("/dump.sql", BACKUP.id, _sql_dump),
+    ExposurePath("/db.sqlite3", BACKUP.id, _sqlite),
     ExposurePath("/.DS_Store", BACKUP.id, _ds_store, Severity.LOW),
     ExposurePath("/config.json", CONFIG.id, _config_json),
     ExposurePath("/wp-config.php.bak", CONFIG.id, _php_config),

@@ -225,9 +225,16 @@ def evaluate_error_page(response: httpx.Response) -> list[Finding]:
     request = request_of(response)
     url = str(request.url) if request is not None else None
     try:
-        body = response.text[:_MAX_BODY_CHARS]
+        body = response.text
     except httpx.ResponseNotRead:
         return []
+    return evaluate_error_body(body, url=url)
+
+
+def evaluate_error_body(body: str, *, url: str | None = None) -> list[Finding]:
+    """:func:`evaluate_error_page` on a body already read (the contract engine keeps bodies
+    of failed checks, not responses)."""
+    body = body[:_MAX_BODY_CHARS]
     findings: list[Finding] = []
     for declared, signatures in ((DEBUG_PAGE, _DEBUG_SIGNATURES), (STACK_TRACE, _TRACE_SIGNATURES)):
         for name, pattern in signatures:

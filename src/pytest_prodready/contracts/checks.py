@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pytest_prodready.checks import leaks
 from pytest_prodready.core.evidence import clip
 from pytest_prodready.core.findings import Finding, Rule, Severity, rule
 
@@ -28,6 +29,7 @@ __all__ = [
     "curl_command",
     "evaluate",
     "excerpt",
+    "leaked",
 ]
 
 SCHEMA_UNAVAILABLE = rule(
@@ -162,6 +164,9 @@ class CheckFailure:
     request_id: str = ""
     # The body was read up to max_body_mb (this many MB) and the rest dropped.
     truncated_at_mb: float | None = None
+    # Debug pages and stack traces in the error body (evidence masked): a crash that also
+    # prints the framework's traceback tells an attacker the code's paths and versions.
+    leaks: tuple[Finding, ...] = ()
 
 
 @dataclass
@@ -258,9 +263,21 @@ def _detail(title: str, message: str) -> str:
     return clip(text, _SUMMARY_CHARS)
 
 
+def leaked(body: bytes, status: int | None, url: str) -> list[Finding]:
+    """The debug-page and stack-trace findings of an error answer's body, for
+    :attr:`CheckFailure.leaks` (the caller masks their evidence)."""
+    if status is None or status < 400:
+        return []
+    return leaks.evaluate_error_body(body.decode("utf-8", errors="replace"), url=url or None)
+
+
+def _target(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def _evidence(failure: CheckFailure, more: int) -> str:
-    parts = urlsplit(failure.url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = _target(failure.url)
     if failure.status is None:
         answer = "got no response"
     else:
@@ -278,7 +295,8 @@ def _evidence(failure: CheckFailure, more: int) -> str:
 
 def evaluate(outcome: OperationOutcome) -> list[Finding]:
     """One finding per failed check of the operation (its first failing request as
-    evidence), plus one per error that kept the operation from being tested."""
+    evidence), one per debug page or stack trace its error bodies showed, plus one per error
+    that kept the operation from being tested."""
     by_check: dict[str, list[CheckFailure]] = {}
     for failure in outcome.reported():
         by_check.setdefault(failure.check, []).append(failure)
@@ -287,6 +305,14 @@ def evaluate(outcome: OperationOutcome) -> list[Finding]:
         first = group[0]
         found = CHECK_RULES.get(check, OTHER_CHECK)
         findings.append(found(_evidence(first, len(group) - 1), url=first.url))
+    seen: set[str] = set()
+    for failure in outcome.reported():
+        for leak in failure.leaks:
+            if leak.id not in seen:
+                seen.add(leak.id)
+                where = f"{failure.method} {_target(failure.url)} answered {failure.status}"
+                evidence = f"{where}: {leak.evidence}; reproduce: {failure.curl}"
+                findings.append(replace(leak, evidence=evidence))
     findings += [
         REQUEST_ERROR(f"{outcome.label}: {clip(error, _SUMMARY_CHARS)}")
         for error in dict.fromkeys(outcome.errors)

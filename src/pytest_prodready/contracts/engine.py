@@ -7,6 +7,7 @@ run here tests exactly what the CLI would. Events are folded into one
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ import requests
 import requests.adapters
 import requests.utils
 
-from pytest_prodready.contracts.checks import CheckFailure, OperationOutcome, excerpt
+from pytest_prodready.contracts.checks import CheckFailure, OperationOutcome, excerpt, leaked
 from pytest_prodready.contracts.policy import SAFE_METHODS, refusal
 from pytest_prodready.contracts.references import origin as origin_of
 from pytest_prodready.contracts.transport import (
@@ -252,6 +253,12 @@ def _record_failures(
                     truncated_at_mb=transport.max_body_mb
                     if case_id in transport.truncated
                     else None,
+                    leaks=tuple(
+                        dataclasses.replace(leak, evidence=scrub(leak.evidence))
+                        for leak in leaked(response.content, response.status_code, scrub(url))
+                    )
+                    if response is not None
+                    else (),
                 )
             )
 
