@@ -1,0 +1,40 @@
+// Production config of the field test bed's Next.js target, written as the seeds write it
+// (seed 001's next.config.js headers(), seed 003's header values).
+//
+// headers() is compiled into .next/routes-manifest.json by `next build`: these are the same
+// in both variants. What differs at run time lives in src/proxy.js and the route handlers.
+
+const misconfigured = process.env.FIELD_VARIANT === 'misconfigured'
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Production optimizations
+  productionBrowserSourceMaps: false,
+  compress: true,
+  // Read again by `next start` (not part of the build manifest): the misconfigured
+  // deployment keeps Next's default "X-Powered-By: Next.js".
+  poweredByHeader: misconfigured,
+
+  // Security headers
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+          // Obsolete (reported as info by the suites), but every seed lists it.
+          { key: 'X-XSS-Protection', value: '1; mode=block' },
+          {
+            key: 'Strict-Transport-Security',
+            value: 'max-age=63072000; includeSubDomains; preload',
+          },
+          { key: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
+          { key: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()' },
+        ],
+      },
+    ]
+  },
+}
+
+module.exports = nextConfig
