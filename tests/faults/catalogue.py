@@ -57,8 +57,9 @@ seed = 1
 CONTRACT_BODY_CAP_MB = 1
 # schemathesis's own work on a stalled operation (generating cases, Hypothesis replaying the
 # failure) comes on top of its requests' budgets: 0.7-0.8 s measured alone on 2 cores, up to
-# 1.4 s while other fault runs share the cores.
-CONTRACT_ENGINE_S = MappingProxyType({"test_operation": 1.0})
+# 1.4 s while other fault runs share the cores, 2.5 s beside a Next.js build and browsers.
+# Still far below any hang the watchdog exists for.
+CONTRACT_ENGINE_S = MappingProxyType({"test_operation": 2.5})
 # A healthy contract run peaks at ~110 MB RSS; with the 50 MB body read whole, ~207 MB.
 CONTRACT_RSS_GROWTH_MB = 24
 CONTRACT_TIMED_OUT = (
