@@ -30,12 +30,12 @@ def run(pytester: pytest.Pytester, env: str, *args: str) -> pytest.RunResult:
 
 def test_demo_passes_every_smoke_check(pytester: pytest.Pytester) -> None:
     result = run(pytester, "demo", "-m", "smoke")
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=11)
 
 
 def test_demo_broken_fails_with_each_planted_flaw(pytester: pytest.Pytester) -> None:
     result = run(pytester, "demo-broken")
-    result.assert_outcomes(passed=4, failed=5)
+    result.assert_outcomes(passed=4, failed=5, skipped=2)
     out = result.stdout.str()
     for expected in [
         "[HIGH] health.component-unhealthy  A health component reports a non-healthy state "
@@ -103,7 +103,7 @@ def test_figures_and_the_target_url_reach_the_reports_from_xdist_workers(
         "--html=run.html",
         "--self-contained-html",
     )
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=11)
     summary = json.loads((pytester.path / "run.json").read_text())
     assert re.fullmatch(r"https://127\.0\.0\.1:\d+", summary["env"]["base_url"])
     figures = {
