@@ -415,6 +415,6 @@ def test_an_api_with_no_declared_policy_is_probed_for_any_limiter(
         result.stdout.fnmatch_lines(
             [
                 "*[[]MEDIUM[]] ratelimit.none-observed*(evidence: 40 requests in 5 s: no 429 and "
-                "no rate-limit header*statuses: 200 x40)*"
+                "no rate-limit header*statuses: 200 x40. A limiter above 40 per 5 s*"
             ]
         )

@@ -77,7 +77,8 @@ def test_dribbled_headers_cannot_outlive_the_budget(raw_server: Callable[[Handle
     start = time.monotonic()
     with client(url, timeout_s=1.0) as c, pytest.raises(httpx.ReadTimeout):
         c.get("/")
-    assert time.monotonic() - start < 1.0 + 0.5
+    # The dribble would take 11 s; slack for a loaded runner, far below that.
+    assert time.monotonic() - start < 1.0 + 2.0
 
 
 def huge_body(conn: socket.socket) -> None:
