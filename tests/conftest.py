@@ -13,6 +13,7 @@ import httpcore  # noqa: F401
 import pytest
 
 from pytest_prodready.demo import DemoServer, DemoSettings
+from pytest_prodready.options import BUILTIN_SUITES_VAR
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,6 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
     playwright = config.pluginmanager.get_plugin("playwright")
     if playwright is not None:
         config.pluginmanager.unregister(playwright)
+
+
+@pytest.fixture(autouse=True)
+def _only_the_files_a_test_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pytester run given --target-env and no paths means the files its test wrote: without
+    # this the shipped suites would join it (tests/test_builtin_suites.py tests that they do).
+    monkeypatch.setenv(BUILTIN_SUITES_VAR, "0")
 
 
 DEMO_PASSWORD = "demo-pw-" + secrets.token_hex(8)

@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 
 from pytest_prodready.report.diff import main as diff_main
+from pytest_prodready.report.docs import finding_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_SCHEMA = json.loads(
@@ -168,7 +169,7 @@ def test_html_has_each_finding_with_its_remediation(broken: tuple[Path, str]) ->
     for finding in summary["findings"]:
         assert f"<td>{finding['id']}</td>" in tables
         assert finding["remediation"] in tables
-        anchor = f"README.md#{finding['id']}"
+        anchor = finding_url(finding["id"])
         assert f'<td><a href="{anchor}">{anchor}</a></td>' in tables
     assert "env <b>demo-broken</b>" in page
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
 from pytest_prodready.core.findings import Severity
 from pytest_prodready.target.selection import CONFIG_VAR, EXPECT_VERSION_VAR, TARGET_ENV_VAR
 
-__all__ = ["MAX_WAIT_S", "pytest_addoption"]
+__all__ = ["BUILTIN_SUITES_VAR", "MAX_WAIT_S", "builtin_suites_wanted", "pytest_addoption"]
 
 MAX_WAIT_S = 3600.0
+BUILTIN_SUITES_VAR = "PRODREADY_BUILTIN_SUITES"
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +100,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="what failed browser tests keep (also $PRODREADY_ARTIFACTS): auto (default: "
         "screenshots; traces too except on protected envs), screenshots, all or none.",
     )
+    group.addoption(
+        "--no-builtin-suites",
+        action="store_false",
+        dest="builtin_suites",
+        default=None,
+        help="with a target environment chosen and no paths given, do not collect the suites "
+        f"that ship with pytest-prodready beside your tests (also ${BUILTIN_SUITES_VAR}=0, "
+        "ini prodready_builtin_suites = false).",
+    )
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
+    parser.addini(
+        "prodready_builtin_suites",
+        "collect the suites that ship with pytest-prodready when --target-env, "
+        f"${TARGET_ENV_VAR} or prodready_target_env chooses an environment and no paths are "
+        "given (default true)",
+        type="bool",
+        default=True,
+    )
+
+
+def builtin_suites_wanted(config: pytest.Config) -> bool:
+    """Whether the shipped suites may join a run without paths: --no-builtin-suites, then
+    $PRODREADY_BUILTIN_SUITES, then ini prodready_builtin_suites (default true)."""
+    if config.getoption("builtin_suites") is False:
+        return False
+    value = os.environ.get(BUILTIN_SUITES_VAR, "").strip()
+    if value.lower() in _YES + _NO:
+        return value.lower() in _YES
+    if value:
+        raise pytest.UsageError(
+            f"prodready: ${BUILTIN_SUITES_VAR} is {value!r}, which is neither on nor off. "
+            f"Set it to 0 (or false, no, off) to leave the shipped suites out of runs without "
+            "paths, to 1 (or true, yes, on) to collect them, or unset it."
+        )
+    return bool(config.getini("prodready_builtin_suites"))
 
 
 def _severity(text: str) -> Severity:

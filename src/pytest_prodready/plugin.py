@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Generator
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +16,16 @@ from pytest_prodready.config import (
     GuardedEndpoint,
     RateLimitSpec,
 )
+from pytest_prodready.config.shipped import candidates, shipped_dir
 from pytest_prodready.core.safety import GATED_MARKERS, SAFETY_PREFIX
 from pytest_prodready.core.secrets import Redactor
-from pytest_prodready.options import pytest_addoption  # noqa: F401 - a hook
+from pytest_prodready.options import (
+    builtin_suites_wanted,
+    pytest_addoption,  # noqa: F401 - a hook
+)
 from pytest_prodready.report.header import header_lines, install_log_redaction, scrub_report
-from pytest_prodready.target.runtime import RUNTIME_KEY, resolved, runtime_of
-from pytest_prodready.target.selection import build_runtime
+from pytest_prodready.target.runtime import RUNTIME_KEY, Runtime, resolved, runtime_of
+from pytest_prodready.target.selection import TARGET_ENV_VAR, build_runtime
 
 MARKERS = {
     "smoke": "fast and safe: runs after every deploy, touches nothing",
@@ -34,6 +40,12 @@ MARKERS = {
 GATE_TIMEOUT_EXIT = pytest.ExitCode.TESTS_FAILED
 
 _CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
+# The directories between a collection argument and the shipped suites, from the first that
+# pytest would skip (a virtualenv, a dot directory), and the suites: walked anyway, and only
+# towards the suites.
+_ROUTE_KEY = pytest.StashKey[tuple[frozenset[Path], Path]]()
+# The shipped suites a run without paths collects, for the header.
+_SUITES_KEY = pytest.StashKey[Path]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -48,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUNTIME_KEY] = runtime
     if runtime is None:
         return
+    _add_builtin_suites(config, runtime)
     config.stash.setdefault(_CLEANUP_KEY, []).append(install_log_redaction(redactor))
     if not hasattr(config, "workerinput"):
         from pytest_prodready.report.summary import Collector
@@ -56,6 +69,67 @@ def pytest_configure(config: pytest.Config) -> None:
     env = runtime.declared
     if env.base_url and not runtime.base_url_override:
         config.option.base_url = env.base_url
+
+
+def _add_builtin_suites(config: pytest.Config, runtime: Runtime) -> None:
+    """With an environment chosen for this run and no paths given, the shipped suites are
+    collected beside the project's own tests (``testpaths``, or the current directory).
+
+    Only a choice made for the run counts (``--target-env``, the environment variable, the
+    ini option): ``default_env`` keeps a bare ``pytest`` running the project's own tests.
+    xdist workers decide the same from the same command line.
+    """
+    chosen = (
+        config.getoption("target_env")
+        or os.environ.get(TARGET_ENV_VAR)
+        or config.getini("prodready_target_env")
+    )
+    if (
+        not chosen
+        or config.args_source is pytest.Config.ArgsSource.ARGS
+        or not builtin_suites_wanted(config)
+    ):
+        return
+    suites = shipped_dir("suites")
+    if suites is None:
+        looked = " and ".join(str(p) for p in candidates("suites"))
+        raise pytest.UsageError(
+            f"prodready: environment {runtime.declared.name!r} was chosen without test paths, "
+            "so the suites that ship with pytest-prodready would run, but this installation "
+            f"has none (looked in {looked}). Reinstall it (pip install --force-reinstall "
+            "pytest-prodready), name the paths to run, or pass --no-builtin-suites."
+        )
+    hook = config.hook.pytest_ignore_collect
+    for arg in config.args:
+        where = Path(os.path.abspath(config.invocation_params.dir / arg))
+        try:
+            inside = suites.relative_to(where.resolve())
+        except ValueError:
+            continue
+        # Already under a path pytest collects: collected from there, once. A directory on the
+        # way that pytest skips (the project's .venv) is walked anyway, towards them only; the
+        # suites themselves ignored (--ignore) stay ignored.
+        route = [where.joinpath(*inside.parts[:i]) for i in range(1, len(inside.parts) + 1)]
+        ignored = [d for d in route if hook(collection_path=d, config=config)]
+        if ignored and ignored[-1] == route[-1]:
+            return
+        if ignored:
+            config.stash[_ROUTE_KEY] = (frozenset(route[route.index(ignored[0]) : -1]), route[-1])
+        config.stash[_SUITES_KEY] = suites
+        return
+    if not hook(collection_path=suites, config=config):
+        config.args.append(str(suites))
+        config.stash[_SUITES_KEY] = suites
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    walk, suites = config.stash.get(_ROUTE_KEY, (frozenset(), None))
+    if collection_path == suites or collection_path in walk:
+        return False
+    if collection_path.parent in walk:
+        return True
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -130,7 +204,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     runtime = config.stash.get(RUNTIME_KEY, None)
-    return header_lines(runtime) if runtime is not None else None
+    if runtime is None:
+        return None
+    suites = config.stash.get(_SUITES_KEY, None)
+    added = [
+        f"prodready: built-in suites from {suites} (no test paths given; "
+        "--no-builtin-suites leaves them out)"
+    ]
+    return header_lines(runtime) + (added if suites is not None else [])
 
 
 @pytest.hookimpl(wrapper=True)

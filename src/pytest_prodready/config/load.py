@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from pytest_prodready.config._table import Table
+from pytest_prodready.config.shipped import candidates, shipped_dir
 
 __all__ = ["DEFAULT_ERROR_RATE", "SHIPPED_LOCUSTFILES", "LoadSpec", "Slo", "parse_load"]
 
@@ -56,8 +57,10 @@ def _slo(t: Table, *, default_error_rate: float | None = None) -> Slo:
     )
 
 
-# Where the package keeps its locustfiles when installed from a wheel (pyproject force-include).
-SHIPPED_LOCUSTFILES = Path(__file__).resolve().parents[1] / "locustfiles"
+# The locustfiles that ship with the package: inside it when installed from a wheel, beside
+# src/ in an editable install (config/shipped.py). A broken install keeps the wheel's path, so
+# the error below can name where they should have been.
+SHIPPED_LOCUSTFILES = shipped_dir("locustfiles") or candidates("locustfiles")[0]
 
 
 def _locustfile(value: str, base: Path) -> Path:
@@ -70,21 +73,29 @@ def _locustfile(value: str, base: Path) -> Path:
     return local
 
 
+def _fix() -> str:
+    """How to fix a locustfile that does not exist: the shipped ones, if this install has any."""
+    shipped = sorted(f"locustfiles/{p.name}" for p in SHIPPED_LOCUSTFILES.glob("*.py"))
+    if shipped:
+        return (
+            "Fix the path (relative to the config file), or name one that ships with the "
+            f"package: {', '.join(shipped)} (kept in {SHIPPED_LOCUSTFILES})."
+        )
+    looked = " and ".join(str(p) for p in candidates("locustfiles"))
+    return (
+        "Fix the path (relative to the config file). This installation of pytest-prodready "
+        f"has none of the locustfiles it ships (looked in {looked}): reinstall it "
+        "(pip install --force-reinstall pytest-prodready) to use them."
+    )
+
+
 def parse_load(t: Table, *, base: Path, protected: bool) -> LoadSpec | None:
     if not t.data:
         t.finish()
         return None
     locustfile = _locustfile(t.string("locustfile") or "locustfiles/smoke.py", base)
     if not locustfile.is_file():
-        shipped = ", ".join(
-            sorted(f"locustfiles/{p.name}" for p in SHIPPED_LOCUSTFILES.glob("*.py"))
-        )
-        raise t.error(
-            "locustfile",
-            f"points at {locustfile}, which does not exist",
-            f"Fix the path (relative to the config file), or name one that ships with the "
-            f"package: {shipped or 'locustfiles/smoke.py, locustfiles/api_read.py'}.",
-        )
+        raise t.error("locustfile", f"points at {locustfile}, which does not exist", _fix())
     max_users = (
         t.integer("max_users", 0, minimum=1, maximum=MAX_USERS) if "max_users" in t.data else None
     )

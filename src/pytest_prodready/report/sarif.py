@@ -10,6 +10,7 @@ from typing import Any
 
 from pytest_prodready import __version__
 from pytest_prodready.core.catalogue import catalogue
+from pytest_prodready.report.docs import documentation_url, finding_url
 
 __all__ = ["to_sarif"]
 
@@ -48,12 +49,18 @@ def to_sarif(summary: dict[str, Any]) -> dict[str, Any]:
                     "driver": {
                         "name": "pytest-prodready",
                         "version": __version__,
+                        **({"informationUri": home} if (home := documentation_url()) else {}),
                         "rules": [
                             {
                                 "id": rule_id,
                                 "name": rule_id.replace(".", "-"),
                                 "shortDescription": {"text": rules[rule_id].title},
                                 "help": {"text": rules[rule_id].remediation},
+                                # An absolute URI only: the README's relative anchor means
+                                # nothing to a code-scanning dashboard.
+                                **(
+                                    {"helpUri": finding_url(rule_id)} if documentation_url() else {}
+                                ),
                                 "defaultConfiguration": {
                                     "level": LEVEL[str(rules[rule_id].severity)]
                                 },

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready import __version__
-from pytest_prodready.core.findings import Finding, Severity, docs_anchor
+from pytest_prodready.core.findings import Finding, Severity
 from pytest_prodready.core.keys import ACCEPTED_KEY, FINDINGS_KEY
 from pytest_prodready.core.safety import SAFETY_PREFIX
+from pytest_prodready.report.docs import finding_url
 from pytest_prodready.target.runtime import Runtime
 
 __all__ = ["SCHEMA_VERSION", "Collector", "payload", "security_headers"]
@@ -111,7 +112,7 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
     """The pytest-html extra: one row per finding, worst first, with its fix and docs link."""
     rows = []
     for f in sorted(findings, key=lambda f: (-Severity.parse(f["severity"]), f["id"])):
-        anchor = html.escape(docs_anchor(f["id"]))
+        anchor = html.escape(finding_url(f["id"]))
         rows.append(
             "<tr>"
             f"<td>{html.escape(f['severity'].upper())}</td>"
