@@ -2,7 +2,8 @@
 
 A ``NEXT_PUBLIC_`` prefix (or Vite's ``VITE_``) puts a value in every visitor's JavaScript;
 teams put a Stripe secret key or a Supabase service-role key there by mistake. The facts are
-the page HTML and the same-origin scripts it loads (see :mod:`pytest_prodready.probes.bundle`).
+the page HTML and the same-origin scripts it loads (see :mod:`pytest_prodready.probes.bundle`);
+the key patterns are detect-secrets' plus a thin layer of ours (:mod:`.secret_rules`).
 Evidence never repeats a found key whole: it is the target's secret, not ours to spread.
 """
 
@@ -14,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pytest_prodready.checks.secret_rules import scan
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = ["Asset", "evaluate", "mask"]
@@ -39,15 +41,6 @@ SOURCE_MAP = rule(
     "(e.g. productionBrowserSourceMaps: false, or hide them from the web root).",
 )
 
-_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Stripe secret key", re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{10,}")),
-    ("Stripe webhook secret", re.compile(r"\bwhsec_[0-9A-Za-z]{10,}")),
-    ("AWS access key id", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-    ("private key", re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH )?PRIVATE KEY-----")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[0-9A-Za-z]{36}\b")),
-    ("Slack token", re.compile(r"\bxox[abprs]-[0-9A-Za-z-]{10,}")),
-    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[0-9A-Za-z_-]{32,}")),
-)
 _TEST_KEYS = (("Stripe test publishable key", re.compile(r"\bpk_test_[0-9A-Za-z]{10,}")),)
 _JWT = re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.(eyJ[0-9A-Za-z_-]{8,})\.[0-9A-Za-z_-]{8,}")
 
@@ -77,9 +70,8 @@ def _jwt_role(payload: str) -> str | None:
 
 
 def _secrets(text: str) -> Iterator[tuple[str, str]]:
-    for kind, pattern in _SECRETS:
-        for match in pattern.finditer(text):
-            yield kind, match.group(0)
+    for found in scan(text):
+        yield found.kind, found.value
     for match in _JWT.finditer(text):
         # The anon key is public by design; the service-role key bypasses row-level security.
         if _jwt_role(match.group(1)) == "service_role":
