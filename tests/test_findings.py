@@ -67,23 +67,23 @@ def test_catalogue_ids_are_unique_well_formed_and_documented() -> None:
         assert rule.remediation
 
 
-def test_readme_catalogue_is_current() -> None:
+def test_the_docs_catalogue_is_current() -> None:
     from pathlib import Path
 
     from pytest_prodready.report.docs import update
 
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    current = readme.read_text(encoding="utf-8")
+    page = Path(__file__).resolve().parent.parent / "docs" / "findings.md"
+    current = page.read_text(encoding="utf-8")
     assert update(current, catalogue()) == current, "run: python -m pytest_prodready.report.docs"
 
 
-def test_the_catalogue_generator_without_a_readme_is_one_clear_error(
+def test_the_catalogue_generator_without_its_page_is_one_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pytest_prodready.report.docs import main
 
     with pytest.raises(SystemExit) as exited:
-        main(["--readme", str(tmp_path / "missing.md"), "--check"])
+        main(["--page", str(tmp_path / "missing.md"), "--check"])
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "cannot update the catalogue in" in err

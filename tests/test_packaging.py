@@ -134,7 +134,7 @@ def test_report_links_go_to_the_documentation_url() -> None:
     # The editable install's metadata is this pyproject's: the links follow it.
     documentation = PYPROJECT["project"]["urls"]["Documentation"]
     assert documentation_url() == documentation
-    link = f"{documentation.rstrip('/')}/#hsts.missing"
+    link = f"{documentation.rstrip('/')}/findings/#hsts.missing"
     assert finding_url("hsts.missing") == link
     finding = {
         "id": "hsts.missing",
@@ -157,7 +157,15 @@ def test_the_sdist_builds_the_wheel_and_runs_the_tests_without_a_checkouts_debri
     dists: dict[str, Path],
 ) -> None:
     names = sdist_names(dists["sdist"])
-    for needed in ("pyproject.toml", "README.md", "CHANGELOG.md", "prodready.toml", "conftest.py"):
+    for needed in (
+        "pyproject.toml",
+        "README.md",
+        "CHANGELOG.md",
+        "prodready.toml",
+        "conftest.py",
+        "mkdocs.yml",
+        "docs/findings.md",
+    ):
         assert needed in names
     for directory in ("src", "suites", "locustfiles", "tests"):
         wanted = set(source_files(ROOT / directory))

@@ -131,8 +131,8 @@ def test_the_suite_rule_tells_public_from_private(module: str, name: str, ok: bo
 
 
 def readme_example() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Writing your own suite\n", 1)[1]
+    readme = (ROOT / "docs" / "fixtures.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing your own suite\n", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 

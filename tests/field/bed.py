@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = "field"
 
 
-# The suites' groups the README's table reports on: security (TLS, headers, CSP, cookies,
+# The suites' groups the docs' table reports on: security (TLS, headers, CSP, cookies,
 # CORS, exposure, bundle), health (health, release, pages), rate limits, flows (browser and
 # flows suites) and contracts.
 GROUPS = ("security", "health", "rate limits", "flows", "contracts")
@@ -33,7 +33,7 @@ GROUPS = ("security", "health", "rate limits", "flows", "contracts")
 @dataclass(frozen=True)
 class Ledger:
     """One stack's expectations: per group, the finding ids its misconfigured variant must
-    fail on. The good variant must fail on none (asserted, so the README's false-alarm
+    fail on. The good variant must fail on none (asserted, so the docs' false-alarm
     column is 0 by construction, and so is the miss column)."""
 
     stack: str

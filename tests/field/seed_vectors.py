@@ -96,7 +96,7 @@ class Health:
     body: str
     url: str
     spec: HealthEndpoint = field(default_factory=HealthEndpoint)
-    # Not in any seed: the README asks for no-store, and a vector without it says so.
+    # Not in any seed: the docs ask for no-store, and a vector without it says so.
     cache_control: str | None = "no-store"
 
 
@@ -177,7 +177,7 @@ class Vector:
     facts: Facts
     fails: frozenset[str] = frozenset()
     advice: frozenset[str] = frozenset()
-    # Where the README's "Where a checklist and the tool disagree" names this id.
+    # Where the docs' "Where a checklist and the tool disagree" names this id.
     readme: str | None = None
 
 
@@ -246,7 +246,7 @@ PAGE_000 = Page(
     ),
     APP_000 + "/",
 )
-# Sound headers; X-XSS-Protection is advice (the README's third disagreement).
+# Sound headers; X-XSS-Protection is advice (the docs' third disagreement).
 vector(
     "seed000-headers",
     "headers",
@@ -284,7 +284,7 @@ vector(
         content_type="application/javascript",
     ),
 )
-# The README's first disagreement: "dynamic" pages that set the session cookie.
+# The docs' first disagreement: "dynamic" pages that set the session cookie.
 vector(
     "seed000-cache-dynamic-session-page",
     "caching",
@@ -317,7 +317,7 @@ vector(
         (("Cache-Control", CACHE_PRIVATE_000), ("Set-Cookie", SESSION_000)), APP_000 + "/dashboard"
     ),
 )
-# The README's second disagreement: the browser client reads the cookie, so no HttpOnly.
+# The docs' second disagreement: the browser client reads the cookie, so no HttpOnly.
 vector(
     "seed000-cookie-supabase-session",
     "cookies",

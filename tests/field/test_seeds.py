@@ -4,7 +4,7 @@ The seeds are five deployment checklists users follow by hand (/work/shared/seed
 vectors are in :mod:`tests.field.seed_vectors`, each value cited by file and line. A vector
 passes when its check returns exactly the failing ids (LOW and above) and the advice ids (INFO)
 it names: a correct configuration names none, a broken one the id that must fire, and a seed
-the tool deliberately disagrees with the id the README's "Where a checklist and the tool
+the tool deliberately disagrees with the id the documentation's "Where a checklist and the tool
 disagree" section tells teams how to accept.
 
 Where the tool is wrong about a seed, the vector states today's verdict and a strict xfail
@@ -239,15 +239,15 @@ def test_seed_vector(vector: Vector) -> None:
 
 
 def _disagreements() -> str:
-    """The README's "Where a checklist and the tool disagree" paragraph and its bullets."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The findings page's "Where a checklist and the tool disagree" paragraph and its bullets."""
+    readme = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
     start = readme.index("**Where a checklist and the tool disagree.**")
-    return readme[start : readme.index("\n### ", start)]
+    return readme[start : readme.index("\n## ", start)]
 
 
 @pytest.mark.parametrize("vector", params([v.id for v in VECTORS if v.readme]))
 def test_readme_names_the_disagreement(vector: Vector) -> None:
-    """The tool's verdict on the seed is the one the README states, with its severity, and a
+    """The tool's verdict on the seed is the one the docs state, with its severity, and a
     failing one comes with the accept entry a team that weighed it writes."""
     assert vector.readme is not None
     finding = next(f for f in judge(vector) if f.id == vector.readme)

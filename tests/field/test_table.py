@@ -1,4 +1,4 @@
-"""The README's table of verdicts on real stacks is the one the field bed's ledgers give."""
+"""The table of verdicts on real stacks (docs/verdicts.md) is the one the ledgers give."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from tests.field import table
 
 
 def test_readme_table_is_current() -> None:
-    text = table.README.read_text(encoding="utf-8")
-    assert table.START in text, "README lacks the field bed's table markers"
+    text = table.PAGE.read_text(encoding="utf-8")
+    assert table.START in text, "docs/verdicts.md lacks the field bed's table markers"
     assert table.replace(text) == text, "regenerate: python -m tests.field.table --write"
 
 

@@ -127,7 +127,7 @@ def login_flow(target: Environment) -> LoginFlow:
     if target.login is None:
         pytest.skip(
             f"prodready: environment {target.name!r} has no [envs.{target.name}.flows.login] "
-            "table, so there is no login to run (see README: Browser flows)"
+            "table, so there is no login to run (see the documentation: Browser flows)"
         )
     return target.login
 

@@ -243,7 +243,7 @@ def parse_accept(entries: list[Table] | None, known_ids: Collection[str]) -> tup
         assert finding_id is not None
         if finding_id not in known_ids:
             close = difflib.get_close_matches(finding_id, known_ids, n=3, cutoff=0.8)
-            hint = f"Did you mean {', '.join(close)}?" if close else "See the README's catalogue."
+            hint = f"Did you mean {', '.join(close)}?" if close else "See docs/findings.md."
             raise e.error("id", f"is {finding_id!r}, which is not a finding id", hint)
         reason = e.string("reason", required=True)
         accepted.append(

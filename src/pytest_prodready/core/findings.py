@@ -87,13 +87,13 @@ class Rule:
 
     @property
     def anchor(self) -> str:
-        """Where the README's finding catalogue documents this id."""
+        """Where the documentation's finding catalogue (docs/findings.md) documents this id."""
         return docs_anchor(self.id)
 
 
 def docs_anchor(finding_id: str) -> str:
-    """Where the README's finding catalogue documents ``finding_id``."""
-    return f"README.md#{finding_id}"
+    """Where the finding catalogue page of the source tree documents ``finding_id``."""
+    return f"docs/findings.md#{finding_id}"
 
 
 _RULES: dict[str, Rule] = {}

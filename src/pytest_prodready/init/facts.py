@@ -169,7 +169,7 @@ class LoginForm:
 
 @dataclass(frozen=True)
 class HealthBody:
-    """A health endpoint's answer, and the shape it has (the README's vocabulary)."""
+    """A health endpoint's answer, and the shape it has (the documentation's vocabulary)."""
 
     path: str
     kind: Literal["json", "text"]

@@ -201,7 +201,7 @@ def render(starter: Starter, *, today: str, command: str) -> str:
         "pytest-prodready configuration, started by prodready init from what the target "
         "answered to a few read-only requests. It runs as written; check it, then run:"
     )
-    head += [f"#   {command}", "# Every setting: the README's Configuration section."]
+    head += [f"#   {command}", "# Every setting: docs/configuration.md in the documentation."]
     body = _env_table(starter, today=today)
     return "\n".join([*head, "", f"default_env = {toml_string(starter.env)}", "", *body]) + "\n"
 

@@ -1,8 +1,8 @@
-"""The README's finding catalogue, generated from the declared rules, and where reports link
-a finding id to it.
+"""The finding catalogue of the documentation site (docs/findings.md), generated from the
+declared rules, and where reports link a finding id to it.
 
-python -m pytest_prodready.report.docs           # rewrite the catalogue block in README.md
-python -m pytest_prodready.report.docs --check   # exit 1 if README.md is out of date
+python -m pytest_prodready.report.docs           # rewrite the catalogue block in docs/findings.md
+python -m pytest_prodready.report.docs --check   # exit 1 if docs/findings.md is out of date
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def documentation_url() -> str | None:
 
 
 def finding_url(finding_id: str) -> str:
-    """Where a report links ``finding_id``: its anchor in the finding catalogue of the
-    documentation site (the README's catalogue, published), else in the README itself."""
+    """Where a report links ``finding_id``: its anchor on the finding catalogue page of the
+    documentation site (docs/findings.md, published), else in that page of the source tree."""
     base = documentation_url()
-    return f"{base.rstrip('/')}/#{finding_id}" if base else docs_anchor(finding_id)
+    return f"{base.rstrip('/')}/findings/#{finding_id}" if base else docs_anchor(finding_id)
 
 
 def _cell(text: str) -> str:
@@ -58,7 +58,7 @@ def render(rules: Mapping[str, Rule]) -> str:
     ordered = sorted(rules.values(), key=lambda r: r.id)
     for concern, group in groupby(ordered, key=lambda r: r.id.split(".", 1)[0]):
         lines += [
-            f"#### {concern}",
+            f"### {concern}",
             "",
             "| id | severity | finding | fix |",
             "| --- | --- | --- | --- |",
@@ -72,38 +72,38 @@ def render(rules: Mapping[str, Rule]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def update(readme: str, rules: Mapping[str, Rule]) -> str:
-    """``readme`` with its catalogue block replaced by the current catalogue."""
-    head, sep, rest = readme.partition(START)
+def update(page: str, rules: Mapping[str, Rule]) -> str:
+    """``page`` with its catalogue block replaced by the current catalogue."""
+    head, sep, rest = page.partition(START)
     _, sep2, tail = rest.partition(END)
     if not sep or not sep2:
-        raise ValueError(f"README has no catalogue block ({START} ... {END})")
+        raise ValueError(f"no catalogue block ({START} ... {END})")
     return f"{head}{START}\n{render(rules)}{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate the README's finding catalogue.")
-    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser = argparse.ArgumentParser(description="Generate the documentation's finding catalogue.")
+    parser.add_argument("--page", type=Path, default=Path("docs") / "findings.md")
     parser.add_argument("--check", action="store_true", help="only check that it is current")
     args = parser.parse_args(argv)
     try:
-        current = args.readme.read_text(encoding="utf-8")
+        current = args.page.read_text(encoding="utf-8")
         wanted = update(current, catalogue())
     except (OSError, ValueError) as exc:
         parser.error(
-            f"cannot update the catalogue in {args.readme}: {exc}. Run it from the "
-            "repository's root, or pass --readme PATH to a README with the catalogue block."
+            f"cannot update the catalogue in {args.page}: {exc}. Run it from the "
+            "repository's root, or pass --page PATH to a page with the catalogue block."
         )
 
     if args.check:
         if wanted != current:
             print(
-                f"{args.readme}: the finding catalogue is out of date; "
+                f"{args.page}: the finding catalogue is out of date; "
                 "run python -m pytest_prodready.report.docs"
             )
             return 1
         return 0
-    args.readme.write_text(wanted, encoding="utf-8")
+    args.page.write_text(wanted, encoding="utf-8")
     return 0
 
 

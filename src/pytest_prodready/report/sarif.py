@@ -56,7 +56,7 @@ def to_sarif(summary: dict[str, Any]) -> dict[str, Any]:
                                 "name": rule_id.replace(".", "-"),
                                 "shortDescription": {"text": rules[rule_id].title},
                                 "help": {"text": rules[rule_id].remediation},
-                                # An absolute URI only: the README's relative anchor means
+                                # An absolute URI only: the source tree's relative anchor means
                                 # nothing to a code-scanning dashboard.
                                 **(
                                     {"helpUri": finding_url(rule_id)} if documentation_url() else {}
