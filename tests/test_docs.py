@@ -78,3 +78,21 @@ def test_the_readme_config_loads_as_written(tmp_path: Path) -> None:
     assert config is not None
     assert config.default_env == "staging"
     assert set(config.envs) == {"prod", "staging"}
+
+
+def test_the_configuration_reference_is_current() -> None:
+    from tests import config_reference
+
+    text = config_reference.PAGE.read_text(encoding="utf-8")
+    assert config_reference.START in text, "docs/reference.md lacks its generated block"
+    assert config_reference.replace(text) == text, (
+        "regenerate: python -m tests.config_reference --write"
+    )
+
+
+def test_the_configuration_reference_lists_the_tables_and_keys_the_docs_use() -> None:
+    text = (DOCS / "reference.md").read_text(encoding="utf-8")
+    for table in ("[envs.NAME]", "[[envs.NAME.accept]]", "[envs.NAME.load]", "[envs.NAME.expect]"):
+        assert f"### `{table}`" in text
+    for key in ("base_url", "timeout_s", "hsts_min_age", "password_secret", "p95_ms"):
+        assert f"| `{key}` |" in text
