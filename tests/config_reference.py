@@ -57,6 +57,39 @@ TYPES = {
 
 Row = tuple[str, str, str]  # key, type, default
 
+# Where each table's keys are explained, with examples (a new table must be added here: the
+# generator refuses a table without its page, and tests/test_docs.py checks every link).
+_HEALTH = (
+    "Configuration: health, release, pages",
+    "configuration.md#health-release-pages-and-guarded-endpoints",
+)
+_LIMITS = ("Rate limits", "rate-limits.md")
+_LOAD = ("Load and SLOs", "load.md")
+_FLOWS = ("Browser flows", "browser.md#browser-flows")
+EXPLAINED: dict[str, tuple[str, str]] = {
+    "top level": ("Configuration", "configuration.md"),
+    "[browser]": ("Browser checks", "browser.md"),
+    "[envs.NAME]": ("Configuration", "configuration.md"),
+    "[[envs.NAME.accept]]": ("Accepting a finding", "findings.md#accepting-a-finding"),
+    "[envs.NAME.contract]": ("API contracts", "contracts.md"),
+    "[envs.NAME.expect]": ("Thresholds", "findings.md#thresholds"),
+    "[envs.NAME.flows]": _FLOWS,
+    "[envs.NAME.flows.login]": _FLOWS,
+    "[[envs.NAME.guarded_endpoints]]": _HEALTH,
+    "[envs.NAME.health]": _HEALTH,
+    "[[envs.NAME.health.endpoints]]": _HEALTH,
+    "[[envs.NAME.pages]]": _HEALTH,
+    "[envs.NAME.release]": _HEALTH,
+    "[envs.NAME.load]": _LOAD,
+    "[envs.NAME.load.requests]": _LOAD,
+    '[envs.NAME.load.requests."METHOD /path"]': _LOAD,
+    "[[envs.NAME.rate_limits]]": _LIMITS,
+    "[envs.NAME.ratelimit_probe]": _LIMITS,
+    "[envs.NAME.tiers]": _LIMITS,
+    "[envs.NAME.tiers.TIER]": _LIMITS,
+    "[envs.NAME.vitals]": ("Browser checks", "browser.md"),
+}
+
 # Tables whose sub-tables are named by the user: the reference shows a placeholder.
 NAMED = {"requests": '"METHOD /path"', "tiers": "TIER"}
 
@@ -157,7 +190,11 @@ def render() -> str:
             _load(block)
     out: list[str] = []
     for where in sorted(seen, key=lambda w: (w != "top level", w.strip("[]"))):
-        out += [f"### `{where}`", "", "| key | type | default |", "| --- | --- | --- |"]
+        if where not in EXPLAINED:
+            raise KeyError(f"{where}: add the page that explains it to EXPLAINED")
+        title, link = EXPLAINED[where]
+        out += [f"### `{where}`", "", f"Explained in [{title}]({link}).", ""]
+        out += ["| key | type | default |", "| --- | --- | --- |"]
         rows = seen[where]
         for parent, name in NAMED.items():  # the example's own names stand for any name
             if where.endswith(f".{parent}]"):
