@@ -118,6 +118,11 @@ def test_the_wheel_holds_the_package_data_and_no_tests(wheel: Path) -> None:
     assert not [n for n in names if any(never in n for never in NEVER)]
 
 
+def test_the_wheel_and_sdist_carry_the_licence_text(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+
+
 def test_the_wheel_metadata_names_the_project_urls_and_the_plugin(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
@@ -161,6 +166,7 @@ def test_the_sdist_builds_the_wheel_and_runs_the_tests_without_a_checkouts_debri
         "pyproject.toml",
         "README.md",
         "CHANGELOG.md",
+        "LICENSE",
         "prodready.toml",
         "conftest.py",
         "mkdocs.yml",
