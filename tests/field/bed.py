@@ -10,6 +10,7 @@ below the failing threshold (info, by default) are neither: they are advice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,17 @@ from pathlib import Path
 
 from tests.faults import harness
 
-__all__ = ["ENV", "GROUPS", "Ledger", "Run", "Target", "false_alarms", "misses", "run_suites"]
+__all__ = [
+    "ENV",
+    "GROUPS",
+    "Ledger",
+    "Run",
+    "Target",
+    "false_alarms",
+    "misses",
+    "run_suites",
+    "without_defects",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = "field"
@@ -164,3 +175,23 @@ def false_alarms(run: Run) -> list[str]:
 def misses(run: Run, expected: Iterable[str]) -> list[str]:
     """On a misconfigured deployment: each expected id that did not fail the run."""
     return sorted(set(expected) - run.fired)
+
+
+def without_defects(run: Run, workdir: Path, defects: Iterable[str]) -> Run:
+    """``run`` less a stack's known tool defects: their findings, and the tests that only
+    they failed (read from the JSON summary ``run_suites`` wrote in ``workdir``)."""
+    excused_ids = set(defects)
+    summary = json.loads((workdir / "summary.json").read_text(encoding="utf-8"))
+    failing_ids: dict[str, set[str]] = {}
+    for finding in summary["findings"]:
+        if finding.get("status") == "failing":
+            # suites/test_x.py::name in the summary is suites.test_x::name in JUnit XML.
+            path, _, name = finding["test"].partition("::")
+            node = f"{path.removesuffix('.py').replace('/', '.')}::{name}"
+            failing_ids.setdefault(node, set()).add(finding["id"])
+    excused = {node for node, ids in failing_ids.items() if ids <= excused_ids}
+    return dataclasses.replace(
+        run,
+        failing={fid: where for fid, where in run.failing.items() if fid not in excused_ids},
+        failed_tests={n: why for n, why in run.failed_tests.items() if n not in excused},
+    )

@@ -7,8 +7,6 @@ on every id of :data:`LEDGER`. See :mod:`tests.field.django_stack` for both depl
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.browser.launch import find_chromium
-from tests.field.bed import Ledger, Run, false_alarms, misses, run_suites
+from tests.field.bed import Ledger, Run, false_alarms, misses, run_suites, without_defects
 from tests.field.django_stack import DjangoStack, Variant, django_stack
 
 MARKS = "not load"
@@ -112,30 +110,12 @@ def _run(stack: DjangoStack, workdir: Path, record: Callable[[str, object], None
     return run
 
 
-def _without_defects(run: Run, workdir: Path) -> Run:
-    """``run`` less the TOOL_DEFECTS findings, and less the tests only they failed."""
-    summary = json.loads((workdir / "summary.json").read_text(encoding="utf-8"))
-    failing_ids: dict[str, set[str]] = {}
-    for finding in summary["findings"]:
-        if finding.get("status") == "failing":
-            # suites/test_x.py::name in the summary is suites.test_x::name in JUnit XML.
-            path, _, name = finding["test"].partition("::")
-            node = f"{path.removesuffix('.py').replace('/', '.')}::{name}"
-            failing_ids.setdefault(node, set()).add(finding["id"])
-    excused = {node for node, ids in failing_ids.items() if ids <= set(TOOL_DEFECTS)}
-    return dataclasses.replace(
-        run,
-        failing={fid: where for fid, where in run.failing.items() if fid not in TOOL_DEFECTS},
-        failed_tests={n: why for n, why in run.failed_tests.items() if n not in excused},
-    )
-
-
 def test_good_django_deployment_has_no_false_alarm(
     good_stack: DjangoStack, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     workdir = tmp_path / "suites"
     run = _run(good_stack, workdir, record_property)
-    assert false_alarms(_without_defects(run, workdir)) == [], run.explain()
+    assert false_alarms(without_defects(run, workdir, TOOL_DEFECTS)) == [], run.explain()
     # A defect entry that no longer fires is stale: the tool was fixed, drop the entry.
     assert set(TOOL_DEFECTS) <= run.fired, run.explain()
 

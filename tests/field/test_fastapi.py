@@ -10,15 +10,13 @@ browser suites included), in its own fixture, so ``pytest -n 2`` can put them on
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.field.bed import Ledger, Run, false_alarms, misses, run_suites
+from tests.field.bed import Ledger, Run, false_alarms, misses, run_suites, without_defects
 from tests.field.fastapi_stack import Stack, serve, target_of
 
 MARKS = "not load"
@@ -92,30 +90,12 @@ def _run(stack: Stack, workdir: Path, record: Callable[[str, object], None]) -> 
     return run
 
 
-def _without_defects(run: Run, workdir: Path) -> Run:
-    """``run`` less the TOOL_DEFECTS findings, and less the tests they alone failed."""
-    summary = json.loads((workdir / "summary.json").read_text(encoding="utf-8"))
-    failing_ids: dict[str, set[str]] = {}
-    for finding in summary["findings"]:
-        if finding.get("status") == "failing":
-            # suites/test_x.py::name in the summary is suites.test_x::name in JUnit XML.
-            path, _, name = finding["test"].partition("::")
-            node = f"{path.removesuffix('.py').replace('/', '.')}::{name}"
-            failing_ids.setdefault(node, set()).add(finding["id"])
-    excused = {node for node, ids in failing_ids.items() if ids <= set(TOOL_DEFECTS)}
-    return dataclasses.replace(
-        run,
-        failing={fid: where for fid, where in run.failing.items() if fid not in TOOL_DEFECTS},
-        failed_tests={n: why for n, why in run.failed_tests.items() if n not in excused},
-    )
-
-
 def test_good_deployment_raises_no_false_alarm(
     good_stack: Stack, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     workdir = tmp_path / "suites"
     run = _run(good_stack, workdir, record_property)
-    assert false_alarms(_without_defects(run, workdir)) == [], (
+    assert false_alarms(without_defects(run, workdir, TOOL_DEFECTS)) == [], (
         f"{run.explain()}\n{good_stack.log_tail()}"
     )
     # A defect entry that no longer fires is stale: the tool was fixed, drop the entry.
