@@ -1,0 +1,102 @@
+"""DNS TXT lookups: the only I/O behind :mod:`pytest_prodready.checks.email`.
+
+A name without records (NXDOMAIN, or no TXT at it) is a fact the checks judge. A server that
+does not answer, or answers with an error (SERVFAIL, REFUSED), proves nothing about the
+records: :class:`DnsUnanswered` says so in one line instead of reporting a missing record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dns.exception
+import dns.name
+import dns.nameserver
+import dns.rcode
+import dns.resolver
+
+from pytest_prodready.checks.email import TxtLookup
+from pytest_prodready.config.email import Nameserver
+
+__all__ = ["DnsUnanswered", "lookup_txt"]
+
+
+class DnsUnanswered(Exception):
+    """No DNS server gave an answer that says whether the name has records."""
+
+
+def _resolver(nameservers: Sequence[Nameserver], timeout: float) -> dns.resolver.Resolver:
+    resolver = dns.resolver.Resolver(configure=not nameservers)
+    if nameservers:
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(n.host, n.port) for n in nameservers]
+    # One bound for the whole lookup, retries and TCP fallback included.
+    resolver.lifetime = timeout
+    resolver.timeout = timeout
+    return resolver
+
+
+def _servers(nameservers: Sequence[Nameserver], resolver: dns.resolver.Resolver | None) -> str:
+    if nameservers:
+        return ", ".join(str(n) for n in nameservers)
+    system = ", ".join(str(n) for n in resolver.nameservers) if resolver else "none"
+    return f"{system} (the system resolver)"
+
+
+def _why(error: dns.resolver.NoNameservers) -> str:
+    """What each server answered instead, e.g. ``REFUSED`` or ``SERVFAIL``."""
+    reasons = []
+    for entry in error.kwargs.get("errors") or []:
+        response = entry[4] if len(entry) > 4 else None
+        if response is not None:
+            reasons.append(dns.rcode.to_text(response.rcode()))
+        else:
+            reasons.append(str(entry[3]) or type(entry[3]).__name__)
+    return ", ".join(dict.fromkeys(reasons)) or "no usable answer"
+
+
+def lookup_txt(
+    name: str,
+    *,
+    nameservers: Sequence[Nameserver] = (),
+    timeout: float,
+    setting: str = "nameservers",
+) -> TxtLookup:
+    """The TXT records at ``name``, asked of ``nameservers`` (the system resolver when empty),
+    the whole lookup bounded by ``timeout`` seconds.
+
+    Raises :class:`DnsUnanswered` (one line naming the server, the name and ``setting`` to
+    check) when no server answers or every one answers with an error.
+    """
+    resolver: dns.resolver.Resolver | None = None
+    try:
+        resolver = _resolver(nameservers, timeout)
+        answer = resolver.resolve(dns.name.from_text(name), "TXT", search=False)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return TxtLookup(name)
+    except dns.resolver.NoResolverConfiguration:
+        raise DnsUnanswered(
+            f"prodready email: this machine has no DNS server configured to ask for {name} "
+            f'(/etc/resolv.conf names none); set {setting}, e.g. nameservers = ["1.1.1.1"]'
+        ) from None
+    except dns.exception.Timeout:
+        raise DnsUnanswered(
+            f"prodready email: DNS server {_servers(nameservers, resolver)} did not answer for "
+            f"{name} within {timeout:g} s; check {setting} and that this machine reaches it"
+        ) from None
+    except dns.resolver.NoNameservers as error:
+        raise DnsUnanswered(
+            f"prodready email: DNS server {_servers(nameservers, resolver)} could not answer "
+            f"for {name} ({_why(error)}); check {setting}: the server must resolve the domain "
+            "(a recursive resolver, or the domain's authoritative server)"
+        ) from None
+    except dns.exception.DNSException as error:
+        raise DnsUnanswered(
+            f"prodready email: the DNS lookup of {name} failed ({type(error).__name__}: "
+            f"{error}); check {setting} and the domain"
+        ) from None
+    records = (
+        b"".join(rdata.strings).decode("utf-8", "replace")
+        for rdata in answer
+        if hasattr(rdata, "strings")
+    )
+    return TxtLookup(name, tuple(records))
