@@ -220,7 +220,8 @@ def test_an_unreachable_dns_server_fails_in_one_line_without_findings(run: Suite
         ), out
         assert lines[header + 2].startswith(("___", "---")), out
     assert findings(result) == []
-    assert "Traceback" not in out and "dns.resolver" not in out
+    assert "Traceback" not in out
+    assert "dns.resolver" not in out
     assert elapsed < 10, "each lookup is bounded by timeout_s"
 
 
