@@ -37,6 +37,7 @@ ZONES = {
         resend._domainkey IN TXT "p={LONG_KEY[:HALF]}" "{LONG_KEY[HALF:]}"
         google._domainkey IN CNAME google.keys.good.test.
         google.keys IN TXT "v=DKIM1; k=rsa; p={KEY}"
+        ses._domainkey IN CNAME key.provider.test.
         _dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
     """,
     # Nothing published but a site verification.
@@ -58,6 +59,10 @@ ZONES = {
         _dmarc IN TXT "v=DMARC1; rua=mailto:dmarc@open.test"
     """,
 }
+
+
+# A provider's DNS, on a server of its own: good.test's ses._domainkey points into it.
+PROVIDER = {"provider.test": f'key IN TXT "v=DKIM1; k=rsa; p={KEY}"\n'}
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +256,16 @@ def test_a_server_that_refuses_the_domain_proves_nothing(dns_port: int) -> None:
         "_dmarc.example.org (REFUSED); check the servers: the server must resolve the domain "
         "(a recursive resolver, or the domain's authoritative server)"
     )
+
+
+def test_a_cname_into_another_servers_zone_is_followed(dns_port: int, tmp_path: Path) -> None:
+    name = "ses._domainkey.good.test"
+    main = Nameserver("127.0.0.1", dns_port)
+    with nsd(tmp_path / "provider", PROVIDER) as provider_port:
+        provider = Nameserver("127.0.0.1", provider_port)
+        # good.test's server answers the CNAME alone; the provider's answers its target.
+        followed = lookup_txt(name, nameservers=[main, provider], timeout=5)
+        assert followed.records == (f"v=DKIM1; k=rsa; p={KEY}",)
+    with pytest.raises(DnsUnanswered) as excinfo:
+        lookup_txt(name, nameservers=[main], timeout=5)
+    assert "could not answer for key.provider.test (REFUSED)" in str(excinfo.value)

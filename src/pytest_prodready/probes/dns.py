@@ -13,12 +13,17 @@ import dns.exception
 import dns.name
 import dns.nameserver
 import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
 import dns.resolver
 
 from pytest_prodready.checks.email import TxtLookup
 from pytest_prodready.config.email import Nameserver
 
 __all__ = ["DnsUnanswered", "lookup_txt"]
+
+# CNAMEs followed beyond what the server itself resolved (as a recursive resolver would).
+MAX_CNAMES = 8
 
 
 class DnsUnanswered(Exception):
@@ -54,6 +59,21 @@ def _why(error: dns.resolver.NoNameservers) -> str:
     return ", ".join(dict.fromkeys(reasons)) or "no usable answer"
 
 
+def _cname_target(error: dns.resolver.NoAnswer, qname: dns.name.Name) -> str | None:
+    """Where the CNAME chain in a TXT-less answer ends, or None when there is no chain."""
+    response = error.kwargs.get("response")
+    current = qname
+    for _ in range(MAX_CNAMES):
+        try:
+            rrset = response.find_rrset(
+                response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME
+            )
+        except (KeyError, AttributeError):
+            break
+        current = rrset[0].target
+    return None if current == qname else current.to_text(omit_final_dot=True)
+
+
 def lookup_txt(
     name: str,
     *,
@@ -62,17 +82,32 @@ def lookup_txt(
     setting: str = "nameservers",
 ) -> TxtLookup:
     """The TXT records at ``name``, asked of ``nameservers`` (the system resolver when empty),
-    the whole lookup bounded by ``timeout`` seconds.
+    each query bounded by ``timeout`` seconds.
 
     Raises :class:`DnsUnanswered` (one line naming the server, the name and ``setting`` to
     check) when no server answers or every one answers with an error.
     """
+    return _lookup(name, nameservers, timeout, setting, depth=0)
+
+
+def _lookup(
+    name: str, nameservers: Sequence[Nameserver], timeout: float, setting: str, *, depth: int
+) -> TxtLookup:
     resolver: dns.resolver.Resolver | None = None
+    qname = dns.name.from_text(name)
     try:
         resolver = _resolver(nameservers, timeout)
-        answer = resolver.resolve(dns.name.from_text(name), "TXT", search=False)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        answer = resolver.resolve(qname, "TXT", search=False)
+    except dns.resolver.NXDOMAIN:
         return TxtLookup(name)
+    except dns.resolver.NoAnswer as error:
+        # An authoritative server answers a CNAME into a zone it does not serve (a provider's
+        # DKIM key) with the CNAME alone: follow it, as a recursive resolver would.
+        target = _cname_target(error, qname)
+        if target is None or depth >= MAX_CNAMES:
+            return TxtLookup(name)
+        followed = _lookup(target, nameservers, timeout, setting, depth=depth + 1)
+        return TxtLookup(name, followed.records)
     except dns.resolver.NoResolverConfiguration:
         raise DnsUnanswered(
             f"prodready email: this machine has no DNS server configured to ask for {name} "
@@ -94,9 +129,11 @@ def lookup_txt(
             f"prodready email: the DNS lookup of {name} failed ({type(error).__name__}: "
             f"{error}); check {setting} and the domain"
         ) from None
-    records = (
-        b"".join(rdata.strings).decode("utf-8", "replace")
-        for rdata in answer
-        if hasattr(rdata, "strings")
+    return TxtLookup(
+        name,
+        tuple(
+            b"".join(rdata.strings).decode("utf-8", "replace")
+            for rdata in answer
+            if hasattr(rdata, "strings")
+        ),
     )
-    return TxtLookup(name, tuple(records))
