@@ -269,3 +269,9 @@ def test_a_cname_into_another_servers_zone_is_followed(dns_port: int, tmp_path: 
     with pytest.raises(DnsUnanswered) as excinfo:
         lookup_txt(name, nameservers=[main], timeout=5)
     assert "could not answer for key.provider.test (REFUSED)" in str(excinfo.value)
+
+
+def test_a_dead_first_server_leaves_time_to_ask_the_next(dns_port: int) -> None:
+    servers = [Nameserver("127.0.0.1", free_port()), Nameserver("127.0.0.1", dns_port)]
+    found = lookup_txt("_dmarc.good.test", nameservers=servers, timeout=2)
+    assert found.records == ("v=DMARC1; p=reject; rua=mailto:dmarc@good.test",)

@@ -34,17 +34,23 @@ def _resolver(nameservers: Sequence[Nameserver], timeout: float) -> dns.resolver
     resolver = dns.resolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = [dns.nameserver.Do53Nameserver(n.host, n.port) for n in nameservers]
-    # One bound for the whole lookup, retries and TCP fallback included.
+    # One bound for the whole query, retries and TCP fallback included; each server gets its
+    # share, so a dead first server leaves time to ask the next.
     resolver.lifetime = timeout
-    resolver.timeout = timeout
+    resolver.timeout = timeout / max(1, len(resolver.nameservers))
     return resolver
 
 
 def _servers(nameservers: Sequence[Nameserver], resolver: dns.resolver.Resolver | None) -> str:
+    """``DNS server 127.0.0.1:53``, ``DNS servers 1.1.1.1:53, 8.8.8.8:53 (the system
+    resolver)``: who was asked, for messages."""
     if nameservers:
-        return ", ".join(str(n) for n in nameservers)
-    system = ", ".join(str(n) for n in resolver.nameservers) if resolver else "none"
-    return f"{system} (the system resolver)"
+        names = [str(n) for n in nameservers]
+        suffix = ""
+    else:
+        names = [str(n) for n in resolver.nameservers] if resolver else []
+        suffix = " (the system resolver)"
+    return f"DNS server{'s' if len(names) > 1 else ''} {', '.join(names) or 'none'}{suffix}"
 
 
 def _why(error: dns.resolver.NoNameservers) -> str:
@@ -115,12 +121,12 @@ def _lookup(
         ) from None
     except dns.exception.Timeout:
         raise DnsUnanswered(
-            f"prodready email: DNS server {_servers(nameservers, resolver)} did not answer for "
+            f"prodready email: {_servers(nameservers, resolver)} did not answer for "
             f"{name} within {timeout:g} s; check {setting} and that this machine reaches it"
         ) from None
     except dns.resolver.NoNameservers as error:
         raise DnsUnanswered(
-            f"prodready email: DNS server {_servers(nameservers, resolver)} could not answer "
+            f"prodready email: {_servers(nameservers, resolver)} could not answer "
             f"for {name} ({_why(error)}); check {setting}: the server must resolve the domain "
             "(a recursive resolver, or the domain's authoritative server)"
         ) from None
