@@ -64,6 +64,12 @@ def test_one_spf_record_with_the_provider_and_a_strict_all_passes(record: str) -
             ("v=spf1 ~include:amazonses.com ~all",),
             [("email.spf-provider-missing", Severity.MEDIUM)],
         ),
+        # Nothing after the first all counts, and a redirect= beside an all is ignored.
+        (("v=spf1 -all include:amazonses.com",), [("email.spf-provider-missing", Severity.MEDIUM)]),
+        (
+            ("v=spf1 redirect=amazonses.com -all",),
+            [("email.spf-provider-missing", Severity.MEDIUM)],
+        ),
         (("v=spf1 include:amazonses.com +all",), [("email.spf-permissive", Severity.HIGH)]),
         (("v=spf1 include:amazonses.com all",), [("email.spf-permissive", Severity.HIGH)]),
         (("v=spf1 include:amazonses.com ?all",), [("email.spf-permissive", Severity.MEDIUM)]),

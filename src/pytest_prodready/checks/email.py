@@ -173,8 +173,11 @@ def evaluate_spf(lookup: TxtLookup, *, providers: Iterable[str] = ()) -> list[Fi
             included.add(_host(value))
         elif name.startswith("redirect="):
             redirect = _host(mechanism.partition("=")[2])
-        elif name == "all" and ending is None:
-            ending = qualifier  # receivers stop at the first all; later terms never count
+        elif name == "all":
+            # Receivers stop at the first all: later mechanisms never count, and a redirect=
+            # is ignored wherever it stands (RFC 7208 §6.1).
+            ending, redirect = qualifier, None
+            break
     findings = [
         SPF_PROVIDER_MISSING(f"no include:{p} in {_quote(lookup, record)}")
         for p in providers
