@@ -59,5 +59,10 @@ def test_dkim(mail: Environment, assert_no_findings: AssertNoFindings) -> None:
 
 def test_dmarc(mail: Environment, assert_no_findings: AssertNoFindings) -> None:
     assert mail.email is not None
-    dmarc = lookup(mail, email.dmarc_name(mail.email.domain))
-    assert_no_findings(email.evaluate_dmarc(dmarc, policy_min=mail.email.dmarc_policy_min))
+    # The domain's own _dmarc, then its parents' until one publishes a policy.
+    walked: list[TxtLookup] = []
+    for name in email.dmarc_names(mail.email.domain):
+        walked.append(lookup(mail, name))
+        if email.publishes_dmarc(walked[-1]):
+            break
+    assert_no_findings(email.evaluate_dmarc(walked, policy_min=mail.email.dmarc_policy_min))

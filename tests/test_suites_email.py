@@ -107,6 +107,18 @@ provider_spf = "_spf.resend.com"
 dkim_selectors = ["resend"]
 {server}
 
+[envs.sub]
+base_url = "https://127.0.0.1:9"
+[envs.sub.email]
+domain = "news.good.test"
+{server}
+
+[envs.multisub]
+base_url = "https://127.0.0.1:9"
+[envs.multisub.email]
+domain = "news.multi.test"
+{server}
+
 [envs.down]
 base_url = "https://127.0.0.1:9"
 timeout_s = 1
@@ -128,8 +140,8 @@ class Suite:
     config: Path
     dead_port: int
 
-    def __call__(self, env: str) -> pytest.RunResult:
-        args = ["--target-env", env, "--prodready-config", str(self.config)]
+    def __call__(self, env: str, *more: str) -> pytest.RunResult:
+        args = ["--target-env", env, "--prodready-config", str(self.config), *more]
         return self.pytester.runpytest(SUITE, *args, "-rs", "-p", "no:cacheprovider")
 
 
@@ -203,6 +215,17 @@ def test_a_pass_all_spf_and_a_dmarc_without_policy_are_reported(run: Suite) -> N
     assert 'no include:_spf.resend.com in open.test TXT "v=spf1 +all"' in out
     assert '+all passes any sender: open.test TXT "v=spf1 +all"' in out
     assert "no p= (valid: none, quarantine, reject)" in out
+
+
+def test_a_subdomain_is_judged_by_its_parents_dmarc_policy(run: Suite) -> None:
+    run("sub", "-k", "dmarc").assert_outcomes(passed=1, deselected=2)
+    result = run("multisub", "-k", "dmarc")
+    result.assert_outcomes(failed=1, deselected=2)
+    assert findings(result) == ["[LOW] email.dmarc-none"]
+    assert (
+        "(evidence: news.multi.test inherits p=none from "
+        '_dmarc.multi.test TXT "v=DMARC1; p=none; rua=mailto:dmarc@multi.test")'
+    ) in result.stdout.str()
 
 
 def test_an_unreachable_dns_server_fails_in_one_line_without_findings(run: Suite) -> None:

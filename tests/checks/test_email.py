@@ -8,6 +8,7 @@ from pytest_prodready.checks.email import (
     TxtLookup,
     dkim_name,
     dmarc_name,
+    dmarc_names,
     evaluate_dkim,
     evaluate_dmarc,
     evaluate_spf,
@@ -156,7 +157,7 @@ def test_dkim_is_judged_per_selector() -> None:
 
 
 def dmarc(*records: str, policy_min: str = "quarantine") -> list[Finding]:
-    return evaluate_dmarc(TxtLookup(dmarc_name("example.com"), records), policy_min=policy_min)
+    return evaluate_dmarc([TxtLookup(dmarc_name("example.com"), records)], policy_min=policy_min)
 
 
 @pytest.mark.parametrize(
@@ -203,3 +204,48 @@ def test_dmarc_evidence_quotes_the_record() -> None:
     assert finding.evidence == '_dmarc.example.com TXT "v=DMARC1; p=none; rua=mailto:d@example.com"'
     (invalid,) = dmarc("v=DMARC1; p=block")
     assert invalid.evidence.startswith("p=block (valid: none, quarantine, reject): ")
+
+
+def test_dmarc_is_looked_up_at_the_domain_then_its_parents_never_the_tld() -> None:
+    assert dmarc_names("example.com") == ("_dmarc.example.com",)
+    assert dmarc_names("mail.eu.example.co.uk") == (
+        "_dmarc.mail.eu.example.co.uk",
+        "_dmarc.eu.example.co.uk",
+        "_dmarc.example.co.uk",
+        "_dmarc.co.uk",
+    )
+    assert len(dmarc_names(".".join("abcdefghijkl"))) == 8
+
+
+def walk(
+    *records_by_name: tuple[str, tuple[str, ...]], policy_min: str = "quarantine"
+) -> list[Finding]:
+    lookups = [TxtLookup(name, records) for name, records in records_by_name]
+    return evaluate_dmarc(lookups, policy_min=policy_min)
+
+
+def test_a_subdomain_inherits_its_parents_policy_sp_first() -> None:
+    own = ("_dmarc.mail.example.com", ())
+    assert walk(own, ("_dmarc.example.com", ("v=DMARC1; p=reject",))) == []
+    (weak,) = walk(own, ("_dmarc.example.com", ("v=DMARC1; p=reject; sp=none",)))
+    assert (weak.id, weak.evidence) == (
+        "email.dmarc-none",
+        "mail.example.com inherits sp=none from "
+        '_dmarc.example.com TXT "v=DMARC1; p=reject; sp=none"',
+    )
+    (weak,) = walk(own, ("_dmarc.example.com", ("v=DMARC1; p=quarantine",)), policy_min="reject")
+    assert weak.id == "email.dmarc-weak"
+    assert weak.evidence.startswith(
+        "p=quarantine, below dmarc_policy_min reject: mail.example.com inherits"
+    )
+    # The domain's own record wins over its parent's, and its p= applies, not its sp=.
+    own_record = ("_dmarc.mail.example.com", ("v=DMARC1; p=none; sp=reject",))
+    (none,) = walk(own_record, ("_dmarc.example.com", ("v=DMARC1; p=reject",)))
+    assert none.evidence == '_dmarc.mail.example.com TXT "v=DMARC1; p=none; sp=reject"'
+
+
+def test_dmarc_missing_everywhere_names_every_name_asked() -> None:
+    (missing,) = walk(("_dmarc.mail.example.com", ()), ("_dmarc.example.com", ("verify=1",)))
+    assert missing.evidence == (
+        "no TXT record at _dmarc.mail.example.com (nor at _dmarc.example.com)"
+    )

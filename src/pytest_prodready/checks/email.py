@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pytest_prodready.core.evidence import clip
@@ -30,9 +30,11 @@ __all__ = [
     "TxtLookup",
     "dkim_name",
     "dmarc_name",
+    "dmarc_names",
     "evaluate_dkim",
     "evaluate_dmarc",
     "evaluate_spf",
+    "publishes_dmarc",
 ]
 
 POLICIES = ("none", "quarantine", "reject")
@@ -231,28 +233,57 @@ def evaluate_dkim(lookups: Iterable[TxtLookup]) -> list[Finding]:
     ]
 
 
-def evaluate_dmarc(lookup: TxtLookup, *, policy_min: str = "quarantine") -> list[Finding]:
-    """``email.dmarc-*``: one valid ``v=DMARC1`` record whose ``p=`` is at least
-    ``policy_min`` (``none`` accepts monitoring only)."""
-    dmarc = [r for r in lookup.records if _DMARC_LIKE.match(r)]
-    if not dmarc:
-        return [DMARC_MISSING(_absent(lookup, "v=DMARC1 record"))]
+def publishes_dmarc(lookup: TxtLookup) -> bool:
+    """Whether a record at ``lookup`` reads as a DMARC policy (receivers stop looking there)."""
+    return any(_DMARC_LIKE.match(r) for r in lookup.records)
+
+
+def dmarc_names(domain: str) -> tuple[str, ...]:
+    """Where receivers look for ``domain``'s DMARC policy, in order: its own ``_dmarc`` name,
+    then each parent's up to the one below the top-level domain (the DMARCbis tree walk; RFC
+    7489's organizational domain is among them), at most 8."""
+    labels = domain.split(".")
+    return tuple(dmarc_name(".".join(labels[i:])) for i in range(max(1, len(labels) - 1)))[:8]
+
+
+def evaluate_dmarc(
+    lookups: Sequence[TxtLookup], *, policy_min: str = "quarantine"
+) -> list[Finding]:
+    """``email.dmarc-*`` from the lookups of :func:`dmarc_names` (the walk may stop at the
+    first that :func:`publishes_dmarc`): one valid ``v=DMARC1`` record whose policy for the
+    domain is at least ``policy_min`` (``none`` accepts monitoring only). A parent's record
+    applies its ``sp=`` (else its ``p=``) to the domain, as receivers do."""
+    if not lookups:
+        return []
+    found = next((lookup for lookup in lookups if publishes_dmarc(lookup)), None)
+    if found is None:
+        evidence = _absent(lookups[0], "v=DMARC1 record")
+        if len(lookups) > 1:
+            evidence += f" (nor at {', '.join(lookup.name for lookup in lookups[1:])})"
+        return [DMARC_MISSING(evidence)]
+    dmarc = [r for r in found.records if _DMARC_LIKE.match(r)]
     if len(dmarc) > 1:
         quoted = " and ".join(f'"{clip(r, 70)}"' for r in dmarc)
         return [
-            DMARC_INVALID(f"{len(dmarc)} records at {lookup.name}, receivers apply none: {quoted}")
+            DMARC_INVALID(f"{len(dmarc)} records at {found.name}, receivers apply none: {quoted}")
         ]
     record = dmarc[0]
+    quote = _quote(found, record)
     tags = _tags(record)
     if tags is None or next(iter(tags), None) != "v" or tags["v"].upper() != "DMARC1":
-        return [DMARC_INVALID(f"not a v=DMARC1; tag list: {_quote(lookup, record)}")]
+        return [DMARC_INVALID(f"not a v=DMARC1; tag list: {quote}")]
     policy = tags.get("p", "").lower()
     if policy not in POLICIES:
         shown = f"p={tags['p']}" if "p" in tags else "no p="
-        return [DMARC_INVALID(f"{shown} (valid: {', '.join(POLICIES)}): {_quote(lookup, record)}")]
+        return [DMARC_INVALID(f"{shown} (valid: {', '.join(POLICIES)}): {quote}")]
+    tag = "p"
+    if found is not lookups[0]:
+        domain = lookups[0].name.removeprefix("_dmarc.")
+        if tags.get("sp", "").lower() in POLICIES:
+            tag, policy = "sp", tags["sp"].lower()
+        quote = f"{domain} inherits {tag}={policy} from {quote}"
     if POLICIES.index(policy) >= POLICIES.index(policy_min):
         return []
     if policy == "none":
-        return [DMARC_NONE(_quote(lookup, record))]
-    below = f"p={policy}, below dmarc_policy_min {policy_min}"
-    return [DMARC_WEAK(f"{below}: {_quote(lookup, record)}")]
+        return [DMARC_NONE(quote)]
+    return [DMARC_WEAK(f"{tag}={policy}, below dmarc_policy_min {policy_min}: {quote}")]
