@@ -72,6 +72,7 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[envs.NAME]": ("Configuration", "configuration.md"),
     "[[envs.NAME.accept]]": ("Accepting a finding", "findings.md#accepting-a-finding"),
     "[envs.NAME.contract]": ("API contracts", "contracts.md"),
+    "[envs.NAME.email]": ("Mail domain authentication", "email.md"),
     "[envs.NAME.expect]": ("Thresholds", "findings.md#thresholds"),
     "[envs.NAME.flows]": _FLOWS,
     "[envs.NAME.flows.login]": _FLOWS,

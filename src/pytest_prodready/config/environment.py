@@ -21,6 +21,7 @@ import pytest
 
 from pytest_prodready.config._table import Table
 from pytest_prodready.config.contract import ContractSpec, parse_contract
+from pytest_prodready.config.email import EmailSpec, parse_email
 from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
 from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
@@ -109,6 +110,7 @@ class Environment:
     load: LoadSpec | None = None
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
+    email: EmailSpec | None = None
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -215,6 +217,7 @@ def _environment(
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
         login=_flows(t.table("flows"), secrets),
         vitals=parse_vitals(t.table("vitals")),
+        email=parse_email(t.table("email")),
     )
     t.finish()
     return env
