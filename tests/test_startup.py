@@ -210,3 +210,18 @@ def test_the_demo_request_carries_its_secrets_on_a_pipe_not_the_command_line(
         demo.stop()
     assert "correct-horse-battery" not in command
     assert textwrap.shorten(command.replace("\0", " "), 200).endswith("pytest_prodready.demo.child")
+
+
+def test_prodready_init_tells_a_project_to_block_the_plugins_until_it_does() -> None:
+    from pytest_prodready.init.render import startup_tip
+
+    tip = startup_tip('[tool.pytest.ini_options]\naddopts = ["-p", "no:schemathesis"]\n')
+    assert tip is not None
+    assert '"-p", "no:hypothesispytest"' in tip
+    assert "docs/performance.md" in tip
+    blocked = (
+        'addopts = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:playwright"]'
+    )
+    assert startup_tip(f"[tool.pytest.ini_options]\n{blocked}\n") is None
+    # This repository follows its own advice.
+    assert startup_tip((ROOT / "pyproject.toml").read_text(encoding="utf-8")) is None
