@@ -83,11 +83,23 @@ def pytest_configure(config: pytest.Config) -> None:
         runtime.launch()
 
 
+def _chosen_for_the_run(config: pytest.Config) -> bool:
+    """Whether the environment was chosen for this run (``--target-env``, the environment
+    variable, the ini option), not only named by ``default_env``."""
+    return bool(
+        config.getoption("target_env")
+        or os.environ.get(TARGET_ENV_VAR)
+        or config.getini("prodready_target_env")
+    )
+
+
 def _runs_tests_here(config: pytest.Config) -> bool:
-    """Whether this process runs tests: not an xdist controller, not ``--collect-only``."""
-    if hasattr(config, "workerinput"):
-        return True
-    return getattr(config.option, "dist", "no") == "no" and not config.option.collectonly
+    """Whether this process runs tests against an environment chosen for the run: not an
+    xdist controller, not ``--collect-only``, not a bare ``pytest`` under ``default_env``
+    (the project's own tests may never touch the target)."""
+    if not _chosen_for_the_run(config) or config.option.collectonly:
+        return False
+    return hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -104,13 +116,8 @@ def _add_builtin_suites(config: pytest.Config, runtime: Runtime) -> None:
     ini option): ``default_env`` keeps a bare ``pytest`` running the project's own tests.
     xdist workers decide the same from the same command line.
     """
-    chosen = (
-        config.getoption("target_env")
-        or os.environ.get(TARGET_ENV_VAR)
-        or config.getini("prodready_target_env")
-    )
     if (
-        not chosen
+        not _chosen_for_the_run(config)
         or config.args_source is pytest.Config.ArgsSource.ARGS
         or not builtin_suites_wanted(config)
     ):
