@@ -1,0 +1,87 @@
+"""Supabase's public (anon) key reaches no private row, object or setting it should not.
+
+Every visitor's bundle carries the project URL and the anon key, so these requests are what
+any stranger can send: a row count per table (``HEAD`` with ``Prefer: count=exact``: no row
+travels), one listing per private bucket (Storage's read-only ``POST .../object/list``), and
+the public auth settings. Reads only: safe on protected environments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from pytest_prodready import AssertNoFindings, Secret
+from pytest_prodready.checks import supabase
+from pytest_prodready.config import Environment, SupabaseSpec
+from pytest_prodready.probes import supabase as project
+
+pytestmark = pytest.mark.smoke
+
+NOT_DECLARED = "no [envs.X.supabase] in the configuration: nothing to check"
+
+
+@pytest.fixture(scope="session")
+def supabase_spec(target: Environment) -> SupabaseSpec:
+    if target.supabase is None:
+        pytest.skip(NOT_DECLARED)
+    return target.supabase
+
+
+@pytest.fixture(scope="session")
+def anon_key(supabase_spec: SupabaseSpec, secret: Callable[[str], Secret]) -> Secret:
+    return secret(supabase_spec.anon_key_secret)
+
+
+def test_tables_hide_their_rows_from_the_public_key(
+    supabase_spec: SupabaseSpec,
+    anon_key: Secret,
+    http: httpx.Client,
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    root = project.rest_root(http, supabase_spec.url, anon_key)
+    # The root lists what the key can see; a project that hides it leaves the declared list.
+    listed = supabase.rest_root_tables(root.json()) if root.status_code == 200 else ()
+    findings = []
+    for table, why in supabase.tables_to_check(supabase_spec, listed):
+        response = project.table_count(http, supabase_spec.url, table, anon_key)
+        findings += supabase.evaluate_table(table, why, response)
+    assert_no_findings(findings)
+
+
+def test_private_buckets_list_nothing_to_the_public_key(
+    supabase_spec: SupabaseSpec,
+    anon_key: Secret,
+    http: httpx.Client,
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    if not supabase_spec.private_buckets:
+        pytest.skip("no private_buckets declared in [envs.X.supabase]")
+    findings = []
+    for bucket in supabase_spec.private_buckets:
+        response = project.bucket_listing(http, supabase_spec.url, bucket, anon_key)
+        findings += supabase.evaluate_bucket(bucket, response)
+    assert_no_findings(findings)
+
+
+def test_auth_settings_are_the_declared_ones(
+    supabase_spec: SupabaseSpec,
+    anon_key: Secret,
+    http: httpx.Client,
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    response = project.auth_settings(http, supabase_spec.url, anon_key)
+    try:
+        settings = response.json() if response.status_code == 200 else None
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        pytest.fail(
+            f"GET {response.request.url} answered {response.status_code} without the JSON "
+            "settings object Supabase Auth serves: check [envs.X.supabase] url and the key."
+        )
+    assert_no_findings(
+        supabase.evaluate_auth_settings(supabase_spec, settings, url=str(response.request.url))
+    )
