@@ -46,7 +46,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["SCHEMA", "Postgres", "Project", "anon_key", "auth_settings", "postgres", "standin"]
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian installs each major version side by side; the newest one runs the tests.
+_INSTALLED = sorted(
+    Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+)
+BIN = _INSTALLED[-1].parent if _INSTALLED else Path("/usr/lib/postgresql/missing/bin")
 ROLES = ("anon", "authenticated")
 
 # A Supabase project's tables: each correct unless `leaky` says otherwise.
