@@ -73,8 +73,10 @@ class SupabaseSpec:
     disable_signup: bool | None = None
 
 
-def _secret(t: Table, key: str, secrets: Mapping[str, str]) -> str | None:
-    name = t.string(key)
+def _secret(
+    t: Table, key: str, secrets: Mapping[str, str], *, required: bool = False
+) -> str | None:
+    name = t.string(key, required=required)
     if name is not None and name not in secrets:
         declared = ", ".join(sorted(secrets)) or "none"
         raise t.error(
@@ -187,13 +189,7 @@ def parse_supabase(t: Table, secrets: Mapping[str, str]) -> SupabaseSpec | None:
         t.finish()
         return None
     url = t.url("url", required=True) or ""
-    key = _secret(t, "anon_key_secret", secrets)
-    if key is None:
-        raise t.missing(
-            "anon_key_secret",
-            'Name the public (anon) key\'s secret, e.g. anon_key_secret = "supabase_anon_key" '
-            'with secrets = { supabase_anon_key = "NEXT_PUBLIC_SUPABASE_ANON_KEY" }.',
-        )
+    key = _secret(t, "anon_key_secret", secrets, required=True) or ""
     private = _names(t, "private_tables")
     public = _names(t, "public_tables")
     both = sorted(set(private) & set(public))
