@@ -1,8 +1,9 @@
 """Each declared role gets what the access rules say, and no more.
 
 For each ``[[envs.X.access]]`` path, every role it names sends one GET with its own
-credential (an API token or a session cookie, resolved once per role per run), and a
-stranger's answer is read from the session's cache: reads only, safe on protected
+credential (an API token, a session cookie, or the cookies of a login through the app's
+form; resolved once per role per run), and a stranger's answer is read from the session's
+cache. Reads only, but for one login POST per form-login role: safe on protected
 environments. Allowed roles must be served; denied roles and strangers must not be.
 """
 
@@ -25,10 +26,18 @@ ANONYMOUS = "anonymous"
 
 
 def _resolve(
-    target: Environment, role: str, secret: Callable[[str], Secret]
+    target: Environment, role: str, secret: Callable[[str], Secret], http: httpx.Client
 ) -> Callable[[], roles.Session]:
     identity = target.identities[role]
-    return lambda: roles.session_for(identity, secret(identity.secret_name))
+
+    def session() -> roles.Session:
+        if identity.login is None:
+            return roles.session_for(identity, secret(identity.secret_name))
+        assert target.login is not None  # the configuration requires it for login = "form"
+        user = identity.username or secret(identity.username_secret or "").reveal()
+        return roles.form_login(http, target.login, role, user, secret(identity.secret_name))
+
+    return session
 
 
 def test_roles_get_what_the_access_rules_say(
@@ -44,7 +53,10 @@ def test_roles_get_what_the_access_rules_say(
         ANONYMOUS, access_rule.path, fetch(access_rule.path), allowed=False
     )
     for role in (*access_rule.allow, *access_rule.deny):
-        session = gather_once(f"role-session:{role}", _resolve(target, role, secret))
+        try:
+            session = gather_once(f"role-session:{role}", _resolve(target, role, secret, http))
+        except roles.LoginFailed as exc:
+            pytest.fail(f"role {role} could not log in: {exc}", pytrace=False)
         response = session.get(http, access_rule.path)
         findings += access.evaluate_role(
             role, access_rule.path, response, allowed=role in access_rule.allow

@@ -380,6 +380,16 @@ def test_a_session_prints_its_role_only_and_sends_the_configured_header() -> Non
             "is not a usable role name",
         ),
         ('[[envs.x.access]]\npath = "admin"\n', "which is not a path"),
+        (
+            '[envs.x.secrets]\np = "V"\n[envs.x.identities.staff]\nlogin = "form"\n'
+            'username = "s@example.com"\npassword_secret = "p"\n',
+            "this environment has none",
+        ),
+        (
+            '[envs.x.secrets]\np = "V"\n[envs.x.flows.login]\npassword_secret = "p"\n'
+            'username = "a"\nsuccess_url = "/"\n[envs.x.identities.staff]\nlogin = "sso"\n',
+            "Valid values: form",
+        ),
     ],
 )
 def test_configuration_mistakes_are_one_paragraph(tmp_path: Path, body: str, message: str) -> None:
@@ -407,3 +417,121 @@ def test_undeclared_deny_is_every_other_role(tmp_path: Path) -> None:
     assert (reports.allow, reports.deny) == (("admin", "staff"), ("alice",))
     assert env.identities["alice"].scheme == ""
     assert env.identities["admin"].scheme == "Bearer"
+
+
+# -- a login through the app's own form, over HTTP: the embedded demo (CSRF token and all) ----
+
+DEMO_CONFIG = """
+[envs.prod]
+embedded = "demo"
+protected = true
+pages = ["/"]
+secrets = {{ admin_password = "{password_var}", typo_password = "{typo_var}" }}
+
+[envs.prod.flows.login]
+path = "/login"
+username = "admin@demo.test"
+password_secret = "admin_password"
+submit_selector = "#login-submit"
+success_url = "/dashboard"
+session_cookie = "session"
+
+[envs.prod.identities.admin]
+login = "form"
+username = "admin@demo.test"
+password_secret = "{secret}"
+
+[[envs.prod.access]]
+path = "/dashboard"
+allow = ["admin"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("secret", "outcome"), [("admin_password", "passed"), ("typo_password", "failed")]
+)
+def test_a_form_login_role_logs_in_once_over_http(
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    secret: str,
+    outcome: str,
+) -> None:
+    values = fresh_values(["PRODREADY_ACCESS_DEMO_PASSWORD", "PRODREADY_ACCESS_TYPO"])
+    for var, value in values.items():
+        monkeypatch.setenv(var, value)
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("PRODREADY_DEMO_LOG", str(log))
+    config = tmp_path / "prodready.toml"
+    config.write_text(
+        DEMO_CONFIG.format(
+            password_var="PRODREADY_ACCESS_DEMO_PASSWORD",
+            typo_var="PRODREADY_ACCESS_TYPO",
+            secret=secret,
+        )
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = pytester.runpytest(
+        str(ROOT / "suites" / "test_access.py"),
+        "--target-env=prod",
+        f"--prodready-config={config}",
+        *report_args(out),
+    )
+    result.assert_outcomes(**{outcome: 1})
+    text = result.stdout.str()
+    assert "protected yes (protected = true" in text
+    if outcome == "failed":
+        result.stdout.fnmatch_lines(
+            ["*role admin could not log in: POST /login answered 401: the login failed*"]
+        )
+        assert "Traceback" not in text
+    sent = [json.loads(line) for line in log.read_text().splitlines()]
+    requests = [(r["method"], r["path"]) for r in sent]
+    # One login (the form, then its POST), then the role's GET; the stranger's GET too.
+    assert requests.count(("POST", "/login")) == 1
+    assert requests.count(("GET", "/login")) == 1
+    assert {m for m, _ in requests} == {"GET", "POST"}
+    assert requests.count(("GET", "/dashboard")) == (2 if outcome == "passed" else 1)
+    scanned = [("terminal output", text), *texts(out)]
+    count, found = occurrences(scanned, values)
+    assert count >= 5
+    assert found == {}, found
+
+
+def test_forms_are_read_with_their_hidden_fields_and_ids() -> None:
+    forms = roles.forms_of(
+        '<form action="/search"><input name="q"></form>'
+        '<form method="POST" action="/login"><input type="hidden" name="csrf" value="t0k">'
+        '<input id="email" name="user"><input id="pw" name="pass" type="password">'
+        '<input type="checkbox" name="remember" checked><input type="checkbox" name="no">'
+        '<button type="submit" name="go">Log in</button></form>'
+    )
+    assert [f.action for f in forms] == ["/search", "/login"]
+    login = forms[1]
+    assert login.method == "post"
+    assert login.fields == {"csrf": "t0k", "user": "", "pass": "", "remember": "on"}
+    assert login.ids == {"email": "user", "pw": "pass"}
+
+
+def test_a_form_posting_to_another_origin_gets_no_credentials() -> None:
+    from pytest_prodready.config.flows import LoginFlow
+
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url}")
+        page = '<form method="post" action="https://elsewhere.example/login?k=1">'
+        page += '<input id="username" name="u"><input id="password" name="p"></form>'
+        return httpx.Response(200, text=page)
+
+    flow = LoginFlow(password_secret="p", username="a", success_url="/home")
+    password = Secret("p", "V", "pw-" + "z" * 30)
+    with (
+        httpx.Client(
+            base_url="https://app.example.com", transport=httpx.MockTransport(handler)
+        ) as client,
+        pytest.raises(roles.LoginFailed, match=r"posts to https://elsewhere\.example, another"),
+    ):
+        roles.form_login(client, flow, "staff", "a", password)
+    assert sent == ["GET https://app.example.com/login"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from pytest_prodready.config._table import Table
+from pytest_prodready.config.flows import LoginFlow
 
 __all__ = [
     "AccessRule",
@@ -42,11 +43,16 @@ class Identity:
     scheme: str = DEFAULT_TOKEN_SCHEME
     cookie_secret: str | None = None
     cookie: str | None = None
+    # login = "form": this role's account, typed into [envs.X.flows.login]'s form over HTTP.
+    login: str | None = None
+    username: str | None = None
+    username_secret: str | None = None
+    password_secret: str | None = None
 
     @property
     def secret_name(self) -> str:
-        """The logical name of the secret this identity sends."""
-        return self.token_secret or self.cookie_secret or ""
+        """The logical name of the secret this identity sends (its password for a login)."""
+        return self.token_secret or self.cookie_secret or self.password_secret or ""
 
 
 @dataclass(frozen=True)
@@ -87,15 +93,59 @@ def _secret(
     return name
 
 
-def _identity(role: str, t: Table, secrets: Mapping[str, str]) -> Identity:
+LOGINS = ("form",)
+
+
+def _form_login(
+    role: str, t: Table, secrets: Mapping[str, str], flow: LoginFlow | None
+) -> Identity:
+    t.choice("login", "form", LOGINS)
+    if flow is None:
+        raise t.error(
+            "login",
+            'is "form", which types into the form [envs.X.flows.login] describes, and this '
+            "environment has none",
+            "Declare [envs.X.flows.login] (path, success_url, session_cookie), or give the role "
+            "a token_secret or a cookie_secret instead.",
+        )
+    # Required here only: read as optional, so the reference does not call it required for
+    # token and cookie identities.
+    password = _secret(t, "password_secret", secrets)
+    if password is None:
+        raise t.missing(
+            "password_secret", 'Name the role\'s password secret: password_secret = "...".'
+        )
+    username_secret = _secret(t, "username_secret", secrets)
+    username = t.string("username")
+    if (username is None) == (username_secret is None):
+        raise t.error(
+            "username",
+            "and username_secret: exactly one must be set",
+            'Use username = "staff@example.com", or username_secret = "staff_user".',
+        )
+    identity = Identity(
+        role=role,
+        login="form",
+        username=username,
+        username_secret=username_secret,
+        password_secret=password,
+    )
+    t.finish()
+    return identity
+
+
+def _identity(role: str, t: Table, secrets: Mapping[str, str], flow: LoginFlow | None) -> Identity:
+    if "login" in t.data:
+        return _form_login(role, t, secrets, flow)
     token = _secret(t, "token_secret", secrets)
     cookie_secret = _secret(t, "cookie_secret", secrets)
     if (token is None) == (cookie_secret is None):
         raise t.error(
             "token_secret",
-            "and cookie_secret: exactly one must be set",
-            'Send an API token (token_secret = "admin_token") or a session cookie '
-            '(cookie_secret = "admin_session", cookie = "sid").',
+            'and cookie_secret: exactly one must be set (or login = "form")',
+            'Send an API token (token_secret = "admin_token"), a session cookie '
+            '(cookie_secret = "admin_session", cookie = "sid"), or log in through the form '
+            '(login = "form", username = "...", password_secret = "...").',
         )
     cookie = t.string("cookie")
     if cookie_secret is not None and cookie is None:
@@ -118,7 +168,9 @@ def _identity(role: str, t: Table, secrets: Mapping[str, str]) -> Identity:
     return identity
 
 
-def parse_identities(t: Table, secrets: Mapping[str, str]) -> Mapping[str, Identity]:
+def parse_identities(
+    t: Table, secrets: Mapping[str, str], flow: LoginFlow | None = None
+) -> Mapping[str, Identity]:
     identities = {}
     for role in list(t.data):
         if not _ROLE.fullmatch(role) or role == "anonymous":
@@ -128,7 +180,7 @@ def parse_identities(t: Table, secrets: Mapping[str, str]) -> Mapping[str, Ident
                 "Use letters, digits, '_', '.' or '-' (anonymous is built in: every path "
                 "that allows a role is also asked for with no credentials).",
             )
-        identities[role] = _identity(role, t.table(role), secrets)
+        identities[role] = _identity(role, t.table(role), secrets, flow)
     t.finish()
     return MappingProxyType(identities)
 

@@ -197,7 +197,8 @@ def _environment(
     setting = t.boolean("protected", False) if "protected" in data else None
     protected = setting if setting is not None else protected_name_pattern(name) is not None
     tiers = parse_tiers(t.table("tiers"), secrets)
-    identities = parse_identities(t.table("identities"), secrets)
+    login = _flows(t.table("flows"), secrets)
+    identities = parse_identities(t.table("identities"), secrets, login)
     env = Environment(
         name=name,
         base_url=base_url,
@@ -225,7 +226,7 @@ def _environment(
         ratelimit_probe=parse_ratelimit_probe(t.table("ratelimit_probe")),
         contract=parse_contract(t.table("contract"), secrets),
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
-        login=_flows(t.table("flows"), secrets),
+        login=login,
         vitals=parse_vitals(t.table("vitals")),
         identities=identities,
         access=parse_access(t.tables("access"), identities),

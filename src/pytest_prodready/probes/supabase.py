@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from pytest_prodready.checks.supabase import rest_root_tables
 from pytest_prodready.core.safety import read_only
 from pytest_prodready.core.secrets import Secret
 
@@ -21,6 +22,7 @@ __all__ = [
     "BUCKET_PAGE",
     "auth_settings",
     "bucket_listing",
+    "listed_tables",
     "rest_root",
     "send",
     "table_count",
@@ -62,6 +64,18 @@ def send(
 def rest_root(client: httpx.Client, project_url: str, key: Secret) -> httpx.Response:
     """``GET /rest/v1/``: PostgREST's description of what the key can see."""
     return send(client, "GET", project_url, "/rest/v1/", key)
+
+
+def listed_tables(client: httpx.Client, project_url: str, key: Secret) -> tuple[str, ...]:
+    """The tables the REST root lists for the key; none when it is hidden or unreadable
+    (projects may restrict it): the declared tables are checked all the same."""
+    response = rest_root(client, project_url, key)
+    if response.status_code != 200:
+        return ()
+    try:
+        return rest_root_tables(response.json())
+    except ValueError:
+        return ()
 
 
 def table_count(client: httpx.Client, project_url: str, table: str, key: Secret) -> httpx.Response:
