@@ -16,6 +16,7 @@ import pytest
 from pytest_prodready import AssertNoFindings, Secret
 from pytest_prodready.checks import supabase
 from pytest_prodready.config import Environment, SupabaseSpec
+from pytest_prodready.http import ResponseCache
 from pytest_prodready.probes import supabase as project
 
 pytestmark = pytest.mark.smoke
@@ -31,8 +32,24 @@ def supabase_spec(target: Environment) -> SupabaseSpec:
 
 
 @pytest.fixture(scope="session")
-def anon_key(supabase_spec: SupabaseSpec, secret: Callable[[str], Secret]) -> Secret:
-    return secret(supabase_spec.anon_key_secret)
+def anon_key(
+    supabase_spec: SupabaseSpec,
+    target: Environment,
+    secret: Callable[[str], Secret],
+    fetch: ResponseCache,
+) -> Secret:
+    """The declared public key, else the one the site's pages and scripts ship."""
+    if supabase_spec.anon_key_secret is not None:
+        return secret(supabase_spec.anon_key_secret)
+    found = project.find_public_key(fetch, target)
+    if found is None:
+        pytest.fail(
+            "[envs.X.supabase] names no anon_key_secret and the site's pages and scripts carry "
+            "no Supabase public key (an anon JWT or sb_publishable_ key): declare "
+            "anon_key_secret.",
+            pytrace=False,
+        )
+    return found
 
 
 def test_tables_hide_their_rows_from_the_public_key(

@@ -40,7 +40,7 @@ import pytest
 from psycopg import sql
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -242,6 +242,8 @@ class Project:
     keys: frozenset[str]
     jwt_secret: bytes
     auth: Mapping[str, Any]
+    # The web app in front of the project, when a test wants one: its client bundle.
+    bundle: str | None = None
     requests: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -364,9 +366,21 @@ class Project:
             return role
         return JSONResponse(dict(self.auth))
 
+    async def home(self, request: Request) -> Response:
+        if self.bundle is None:
+            return Response("Not Found", status_code=404)
+        return HTMLResponse('<h1>App</h1><script src="/static/app.js"></script>')
+
+    async def script(self, request: Request) -> Response:
+        if self.bundle is None:
+            return Response("Not Found", status_code=404)
+        return Response(self.bundle, media_type="text/javascript")
+
     def asgi(self) -> ASGIApp:
         app = Starlette(
             routes=[
+                Route("/", self.home),
+                Route("/static/app.js", self.script),
                 Route("/rest/v1/", self.root, methods=["GET", "HEAD"]),
                 Route("/rest/v1/{table}", self.table, methods=["GET", "HEAD"]),
                 Route("/storage/v1/object/list/{bucket}", self.storage_list, methods=["POST"]),

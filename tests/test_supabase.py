@@ -113,7 +113,7 @@ def run_against(
     key = anon_key(JWT_SECRET)
     monkeypatch.setenv(KEY_VAR, key)
 
-    def run(name: str) -> Run:
+    def run(name: str, *, key_in_bundle: bool = False) -> Run:
         variant, _ = VARIANTS[name]
         settings = auth_settings(
             autoconfirm=variant.autoconfirm,
@@ -121,11 +121,19 @@ def run_against(
             disable_signup=variant.disable_signup,
         )
         stand = standin(cluster, variant.db, key=key, jwt_secret=JWT_SECRET, auth=settings)
+        if key_in_bundle:
+            # NEXT_PUBLIC_SUPABASE_* inlined by the build, beside a service-role key (which
+            # must not be taken for the public one).
+            service = anon_key(JWT_SECRET, role="service_role")
+            stand.bundle = f'createClient(url, "{key}");\nconst admin = "{service}";'
         out = tmp_path / re.sub(r"\W+", "-", name)
         out.mkdir()
         with serve(stand.asgi()) as server:
             config = out / "prodready.toml"
-            config.write_text(CONFIG.format(url=server.url, var=KEY_VAR))
+            text = CONFIG.format(url=server.url, var=KEY_VAR)
+            if key_in_bundle:
+                text = text.replace('anon_key_secret = "supabase_anon_key"\n', "")
+            config.write_text(text)
             result = pytester.runpytest(
                 str(ROOT / "suites" / "test_supabase.py"),
                 "--target-env=prod",
@@ -182,6 +190,22 @@ def test_the_evidence_is_counts_never_rows_keys_or_object_names(
     assert found == {}, found
 
 
+def test_without_a_declared_key_the_one_the_site_ships_is_used(
+    run_against: Callable[[str], Run],
+) -> None:
+    run = run_against("RLS off, uploads readable", key_in_bundle=True)
+    assert set(run.failing) == {READABLE, LISTABLE}
+    sent = [(r["method"], r["path"]) for r in run.project.requests]
+    # The page and its script, once each, then the project's API.
+    assert sent[:2] == [("GET", "/"), ("GET", "/static/app.js")]
+    # The REST root, three counts, one listing, the auth settings.
+    assert len(sent) == 8, sent
+    scanned = [("terminal output", run.result.stdout.str()), *texts(run.out)]
+    count, found = occurrences(scanned, {"anon key": run.key, "row marker": ROW_MARKER})
+    assert count >= 5
+    assert found == {}, found
+
+
 def test_nothing_declared_skips_in_one_line(pytester: pytest.Pytester, tmp_path: Path) -> None:
     config = tmp_path / "prodready.toml"
     config.write_text('[envs.staging]\nbase_url = "http://127.0.0.1:9"\nplain_http = true\n')
@@ -202,6 +226,15 @@ def test_nothing_declared_skips_in_one_line(pytester: pytest.Pytester, tmp_path:
 
 
 # -- on plain data ---------------------------------------------------------------------------
+
+
+def test_public_keys_are_anon_jwts_and_publishable_keys_never_service_role() -> None:
+    anon = anon_key(JWT_SECRET)
+    service = anon_key(JWT_SECRET, role="service_role")
+    publishable = "sb_publishable_" + secrets.token_urlsafe(20)
+    text = f'a="{service}"; b="{anon}"; c="{publishable}"; d="{anon}"'
+    assert supabase.public_keys([text]) == (publishable, anon)
+    assert supabase.public_keys(["sb_secret_" + "x" * 30, "eyJ.not.a.key"]) == ()
 
 
 @pytest.mark.parametrize(

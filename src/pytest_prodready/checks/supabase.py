@@ -8,6 +8,8 @@ listing returned (never their names), and the public auth settings.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +25,7 @@ __all__ = [
     "evaluate_auth_settings",
     "evaluate_bucket",
     "evaluate_table",
+    "public_keys",
     "rest_root_tables",
     "row_count",
     "tables_to_check",
@@ -68,6 +71,8 @@ SIGNUP_MISMATCH = rule(
 
 DECLARED_PRIVATE = "declared private"
 UNDECLARED = "undeclared, listed by the REST root"
+_JWT = re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.(eyJ[0-9A-Za-z_-]{8,})\.[0-9A-Za-z_-]{8,}")
+_PUBLISHABLE = re.compile(r"\bsb_publishable_[0-9A-Za-z_-]{16,}")
 _RANGE = re.compile(r"^\s*(?:\*|\d+-\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -75,6 +80,25 @@ def row_count(content_range: str | None) -> int | None:
     """The total of a PostgREST ``Content-Range`` (``0-24/3573`` or ``*/0``); None without one."""
     match = _RANGE.match(content_range or "")
     return int(match.group(1)) if match else None
+
+
+def _claims_role(payload: str) -> object:
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return claims.get("role") if isinstance(claims, dict) else None
+
+
+def public_keys(texts: Iterable[str]) -> tuple[str, ...]:
+    """The Supabase public keys in ``texts``, first seen first: ``sb_publishable_`` keys and
+    JWTs whose ``role`` is ``anon`` (never a service-role key: that one is bundle.secret-key)."""
+    found: list[str] = []
+    for text in texts:
+        keys = [m.group(0) for m in _PUBLISHABLE.finditer(text)]
+        keys += [m.group(0) for m in _JWT.finditer(text) if _claims_role(m.group(1)) == "anon"]
+        found += keys
+    return tuple(dict.fromkeys(found))
 
 
 def rest_root_tables(document: Any) -> tuple[str, ...]:

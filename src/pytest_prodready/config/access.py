@@ -69,7 +69,8 @@ class SupabaseSpec:
     """``[envs.X.supabase]``: the project, its public key and what it must not reach."""
 
     url: str
-    anon_key_secret: str
+    # None: the public key the site's pages and scripts carry (found once per run).
+    anon_key_secret: str | None = None
     private_tables: tuple[str, ...] = ()
     public_tables: tuple[str, ...] = ()
     private_buckets: tuple[str, ...] = ()
@@ -241,7 +242,8 @@ def parse_supabase(t: Table, secrets: Mapping[str, str]) -> SupabaseSpec | None:
         t.finish()
         return None
     url = t.url("url", required=True) or ""
-    key = _secret(t, "anon_key_secret", secrets, required=True) or ""
+    # Optional: without it, the key the site ships to every browser is used.
+    key = _secret(t, "anon_key_secret", secrets)
     private = _names(t, "private_tables")
     public = _names(t, "public_tables")
     both = sorted(set(private) & set(public))

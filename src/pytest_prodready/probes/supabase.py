@@ -14,22 +14,35 @@ from urllib.parse import quote
 
 import httpx
 
-from pytest_prodready.checks.supabase import rest_root_tables
+from pytest_prodready.checks.supabase import public_keys, rest_root_tables
+from pytest_prodready.config import Environment
 from pytest_prodready.core.safety import read_only
 from pytest_prodready.core.secrets import Secret
+from pytest_prodready.http import ResponseCache
+from pytest_prodready.probes.access import public_texts
 
 __all__ = [
     "BUCKET_PAGE",
     "auth_settings",
     "bucket_listing",
+    "find_public_key",
     "listed_tables",
     "rest_root",
     "send",
     "table_count",
 ]
 
+# How a key found in the site is named wherever a Secret is shown (it prints masked anyway).
+FOUND_KEY = "supabase public key (found in the site's pages and scripts)"
 # Objects asked for per bucket listing: enough to count a few, few enough to stay cheap.
 BUCKET_PAGE = 100
+
+
+def find_public_key(fetch: ResponseCache, env: Environment) -> Secret | None:
+    """The first Supabase public key the env's pages and same-origin scripts carry (the
+    client bundle inlines ``NEXT_PUBLIC_SUPABASE_ANON_KEY``); None when they carry none."""
+    keys = public_keys(public_texts(fetch, env))
+    return Secret(FOUND_KEY, "", keys[0]) if keys else None
 
 
 def _headers(key: Secret) -> dict[str, str]:
