@@ -280,6 +280,7 @@ def test_only_the_storage_listing_is_a_read_only_post() -> None:
     assert read_only("head", "/rest/v1/profiles")
     assert read_only("POST", "/storage/v1/object/list/uploads")
     assert not read_only("POST", "/storage/v1/object/list/")
+    assert not read_only("POST", "/storage/v1/object/list/..")
     assert not read_only("POST", "/storage/v1/object/list/uploads/../../bucket")
     assert not read_only("POST", "/storage/v1/object/uploads/file.txt")
     assert not read_only("POST", "/rest/v1/profiles")

@@ -91,13 +91,14 @@ def redact_location(location: str) -> str:
 
 def read_only(method: str, path: str) -> bool:
     """Whether a request only reads: GET, HEAD and OPTIONS, and the POSTs of
-    :data:`READ_ONLY_POSTS` (one path segment after the prefix: the bucket)."""
+    :data:`READ_ONLY_POSTS` followed by exactly one path segment (the bucket)."""
     verb = method.upper()
     if verb in ("GET", "HEAD", "OPTIONS"):
         return True
-    return verb == "POST" and any(
-        path.startswith(prefix)
-        and "/" not in path[len(prefix) :].strip("/")
-        and path[len(prefix) :].strip("/") != ""
-        for prefix in READ_ONLY_POSTS
-    )
+    if verb != "POST":
+        return False
+    for prefix in READ_ONLY_POSTS:
+        rest = path.removeprefix(prefix) if path.startswith(prefix) else None
+        if rest and "/" not in rest.rstrip("/") and rest not in (".", ".."):
+            return True
+    return False
