@@ -444,6 +444,10 @@ password_secret = "{secret}"
 [[envs.prod.access]]
 path = "/dashboard"
 allow = ["admin"]
+
+[[envs.prod.access]]
+path = "/dashboard?view=all"
+allow = ["admin"]
 """
 
 
@@ -478,7 +482,7 @@ def test_a_form_login_role_logs_in_once_over_http(
         f"--prodready-config={config}",
         *report_args(out),
     )
-    result.assert_outcomes(**{outcome: 1})
+    result.assert_outcomes(**{outcome: 2})
     text = result.stdout.str()
     assert "protected yes (protected = true" in text
     if outcome == "failed":
@@ -488,11 +492,12 @@ def test_a_form_login_role_logs_in_once_over_http(
         assert "Traceback" not in text
     sent = [json.loads(line) for line in log.read_text().splitlines()]
     requests = [(r["method"], r["path"]) for r in sent]
-    # One login (the form, then its POST), then the role's GET; the stranger's GET too.
+    # One login for both paths (the form, then its POST), then the role's GETs; the
+    # stranger's too.
     assert requests.count(("POST", "/login")) == 1
     assert requests.count(("GET", "/login")) == 1
     assert {m for m, _ in requests} == {"GET", "POST"}
-    assert requests.count(("GET", "/dashboard")) == (2 if outcome == "passed" else 1)
+    assert requests.count(("GET", "/dashboard")) == (4 if outcome == "passed" else 2)
     scanned = [("terminal output", text), *texts(out)]
     count, found = occurrences(scanned, values)
     assert count >= 5
