@@ -26,6 +26,7 @@ NOT_DECLARED = "no [envs.X.supabase] in the configuration: nothing to check"
 
 @pytest.fixture(scope="session")
 def supabase_spec(target: Environment) -> SupabaseSpec:
+    """The env's ``[envs.X.supabase]``; every test here skips without one."""
     if target.supabase is None:
         pytest.skip(NOT_DECLARED)
     return target.supabase
