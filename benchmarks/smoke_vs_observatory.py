@@ -64,8 +64,16 @@ def install_observatory() -> Path:
         CACHE.mkdir(parents=True, exist_ok=True)
         print(f"installing {OBSERVATORY} into {CACHE} (once) ...", flush=True)
         subprocess.run(
-            ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix"]
-            + [str(CACHE), OBSERVATORY],
+            [
+                "npm",
+                "install",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(CACHE),
+                OBSERVATORY,
+            ],
             check=True,
             capture_output=True,
             timeout=600,
@@ -157,7 +165,7 @@ def main() -> None:
                 result = json.loads(first[first.index("{") :])
                 if "error" in result:
                     sys.exit(f"the Observatory could not scan the target: {result['error']}")
-                _, mine = timed(ours, ours_env)  # warm: bytecode caches
+                _, _mine = timed(ours, ours_env)  # warm: bytecode caches
                 for _ in range(runs):
                     took, output = timed(ours, ours_env)
                     ours_s.append(took)

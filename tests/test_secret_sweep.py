@@ -3,7 +3,9 @@
 One child ``pytest`` runs every suite against an environment built to fail while using its
 secrets: the embedded demo-broken (every suite finds its flaws), a login flow that types the
 real password and then fails (its test keeps browser artifacts), and an API on the fault
-server that reflects the request's headers, the bearer token included, into its error pages.
+server that reflects the request's headers, the bearer token included, into its error pages
+(it also stands in for a Supabase project, the token as its public key, and the token is an
+access-matrix role's).
 The secrets are fresh random values in the environment variables. The run writes every
 report (terminal, HTML, JUnit XML, JSON summary, SARIF, Playwright screenshots and traces);
 none may hold a secret in any spelling :mod:`tests.faults.secret_scan` knows (raw, escaped,
@@ -62,6 +64,20 @@ submit_selector = "#login-submit"
 success_url = "/not-where-login-lands"
 logout_selector = "#logout-submit"
 session_cookie = "session"
+
+[envs.sweep.identities.admin]
+token_secret = "api_token"
+
+[[envs.sweep.access]]
+path = "/dashboard"
+allow = ["admin"]
+
+# The echo API stands in for Supabase: it reflects the key into its error pages.
+[envs.sweep.supabase]
+url = "http://127.0.0.1:{port}/echo/api/echo"
+anon_key_secret = "api_token"
+private_tables = ["profiles"]
+private_buckets = ["uploads"]
 
 [[envs.sweep.rate_limits]]
 name = "login"

@@ -204,6 +204,7 @@ PARAMETERS: dict[str, Callable[[Environment], tuple[object, ...]]] = {
     "protected_page": lambda env: env.protected_pages,
     "guarded_endpoint": lambda env: env.guarded_endpoints,
     "rate_limit": lambda env: env.rate_limits,
+    "access_rule": lambda env: env.access,
 }
 
 
