@@ -170,10 +170,10 @@ def test_sigint_leaves_no_process_or_port(tmp_path: Path) -> None:
     and no process it started and no port it listened on survives.
 
     The demo's ports are found by the PIDs of the run and its children (psutil, else
-    /proc/PID/fd matched against /proc/net/tcp) as soon as the demo has logged its first
-    request (PRODREADY_DEMO_LOG), and checked against the "served at" line the run prints on
-    its way out. The signal goes to the pytest process alone (as a CI runner cancelling a job sends it), not its process group, so
-    the run itself must stop what it started.
+    /proc/PID/fd matched against /proc/net/tcp) as soon as the demo has logged its first request
+    (PRODREADY_DEMO_LOG), and checked against the "served at" line the run prints on its way
+    out. The signal goes to the pytest process alone (as a CI runner cancelling a job sends it),
+    not its process group, so the run itself must stop what it started.
     """
     for attempt in range(SIGINT_ATTEMPTS):
         log = tmp_path / f"requests-{attempt}.jsonl"
