@@ -103,6 +103,10 @@ class DemoServer:
         for sock in self._sockets:
             sock.close()
 
+    def busy(self) -> bool:
+        """Whether a request is being answered (its log line not yet written)."""
+        return any(server.server_state.tasks for server in self._servers)
+
     def __enter__(self) -> Self:
         self.start()
         return self

@@ -250,7 +250,7 @@ def summary(starter: Starter, *, path: str, command: str, added: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKED_PLUGINS = ("schemathesis", "hypothesispytest", "playwright")
+BLOCKED_PLUGINS = ("schemathesis", "hypothesispytest", "playwright", "anyio")
 
 
 def startup_tip(pytest_config_text: str) -> str | None:
