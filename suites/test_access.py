@@ -26,7 +26,11 @@ ANONYMOUS = "anonymous"
 
 
 def _resolve(
-    target: Environment, role: str, secret: Callable[[str], Secret], http: httpx.Client
+    target: Environment,
+    role: str,
+    secret: Callable[[str], Secret],
+    http: httpx.Client,
+    mask: Callable[[str, str], None],
 ) -> Callable[[], roles.Session]:
     identity = target.identities[role]
 
@@ -35,7 +39,10 @@ def _resolve(
             return roles.session_for(identity, secret(identity.secret_name))
         assert target.login is not None  # the configuration requires it for login = "form"
         user = identity.username or secret(identity.username_secret or "").reveal()
-        return roles.form_login(http, target.login, role, user, secret(identity.secret_name))
+        made = roles.form_login(http, target.login, role, user, secret(identity.secret_name))
+        for value in made.secrets:
+            mask(f"session of {role}", value)
+        return made
 
     return session
 
@@ -47,6 +54,7 @@ def test_roles_get_what_the_access_rules_say(
     fetch: ResponseCache,
     secret: Callable[[str], Secret],
     gather_once: Callable[[str, Callable[[], roles.Session]], roles.Session],
+    mask_secret: Callable[[str, str], None],
     assert_no_findings: AssertNoFindings,
 ) -> None:
     findings = access.evaluate_role(
@@ -54,7 +62,8 @@ def test_roles_get_what_the_access_rules_say(
     )
     for role in (*access_rule.allow, *access_rule.deny):
         try:
-            session = gather_once(f"role-session:{role}", _resolve(target, role, secret, http))
+            resolve = _resolve(target, role, secret, http, mask_secret)
+            session = gather_once(f"role-session:{role}", resolve)
         except roles.LoginFailed as exc:
             pytest.fail(f"role {role} could not log in: {exc}", pytrace=False)
         response = session.get(http, access_rule.path)

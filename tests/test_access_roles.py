@@ -540,3 +540,32 @@ def test_a_form_posting_to_another_origin_gets_no_credentials() -> None:
     ):
         roles.form_login(client, flow, "staff", "a", password)
     assert sent == ["GET https://app.example.com/login"]
+
+
+MASKED_AT_RUN_TIME = """
+def test_uses_a_session(mask_secret):
+    token = "sess-" + "q7" * 12
+    mask_secret("session of admin", token)
+    print("session cookie:", token)
+    assert token == "another value"
+"""
+
+
+def test_a_value_masked_at_run_time_never_reaches_a_report(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """What a form login hands out (its session cookies) is masked like a declared secret:
+    ``mask_secret`` registers it; the terminal and the JUnit XML show the mask only."""
+    pytester.makepyfile(test_it=MASKED_AT_RUN_TIME)
+    config = tmp_path / "prodready.toml"
+    config.write_text('[envs.x]\nbase_url = "https://127.0.0.1:9"\n')
+    junit = tmp_path / "junit.xml"
+    result = pytester.runpytest(
+        "test_it.py", "--target-env=x", f"--prodready-config={config}", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(failed=1)
+    token = "sess-" + "q7" * 12
+    text = result.stdout.str()
+    assert "[masked:session of admin]" in text
+    assert token not in text
+    assert token not in junit.read_text()

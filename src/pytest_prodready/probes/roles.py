@@ -36,11 +36,15 @@ __all__ = ["Form", "LoginFailed", "Session", "form_login", "forms_of", "session_
 class Session:
     """What one role sends with each request; its repr names the role, never the value."""
 
-    __slots__ = ("_headers", "role")
+    __slots__ = ("_headers", "role", "secrets")
 
-    def __init__(self, role: str, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self, role: str, headers: Mapping[str, str], secrets: tuple[str, ...] = ()
+    ) -> None:
         self.role = role
         self._headers = MappingProxyType(dict(headers))
+        # Values obtained at run time (a form login's cookies): the run must mask them too.
+        self.secrets = secrets
 
     def get(self, client: httpx.Client, path: str) -> httpx.Response:
         """One GET of ``path`` as this role (no redirect followed: the client's own rule)."""
@@ -203,4 +207,4 @@ def form_login(
     if (wanted is not None and wanted not in jar) or not jar:
         named = f"the {wanted} cookie" if wanted else "a cookie"
         raise LoginFailed(f"POST {urlsplit(action).path} answered {said} without setting {named}")
-    return Session(role, _header(jar))
+    return Session(role, _header(jar), secrets=tuple(jar.values()))
