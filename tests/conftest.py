@@ -12,6 +12,12 @@ from pathlib import Path
 import httpcore  # noqa: F401
 import pytest
 
+# Inner runs (no addopts of ours) load these plugins, which this run blocks: imported here
+# once, or every in-process run would import them anew (over 1 s each, enough to upset the
+# tests that time a target's behaviour).
+import pytest_playwright.pytest_playwright  # noqa: F401
+import schemathesis.pytest.plugin  # noqa: F401
+
 from pytest_prodready.demo import DemoServer, DemoSettings
 from pytest_prodready.options import BUILTIN_SUITES_VAR
 

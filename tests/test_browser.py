@@ -454,9 +454,16 @@ def one_browser_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# These runs see the repository's addopts, which block pytest-playwright: its artifacts
+# (traces, screenshots) are what they check, so it is brought back. tests/test_startup.py
+# runs the browser suites without it.
+WITH_PYTEST_PLAYWRIGHT = ("-p", "playwright")
+
+
 def run(pytester: pytest.Pytester, config: Path, env: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         *SUITES,
+        *WITH_PYTEST_PLAYWRIGHT,
         "--target-env",
         env,
         "--prodready-config",
@@ -570,6 +577,7 @@ def test_failed_login_on_protected_env_keeps_screenshot_not_trace_nor_secret(
     html, junit, summary = (pytester.path / n for n in ("r.html", "j.xml", "s.json"))
     result = pytester.runpytest_subprocess(
         SUITES[1],
+        *WITH_PYTEST_PLAYWRIGHT,
         "--target-env=shop",
         f"--prodready-config={config}",
         "-p",
@@ -738,7 +746,13 @@ def test_env_chromium_over_config_and_anonymous_redirect_without_a_login_table(
             """
         )
     )
-    args = ["--target-env=shop", f"--prodready-config={config}", "-p", "no:cacheprovider"]
+    args = [
+        *WITH_PYTEST_PLAYWRIGHT,
+        "--target-env=shop",
+        f"--prodready-config={config}",
+        "-p",
+        "no:cacheprovider",
+    ]
     result = pytester.runpytest_subprocess(SUITES[1], *args, "-p", "no:xdist", "-v", timeout=120)
     result.assert_outcomes(passed=1, skipped=6)
     result.stdout.fnmatch_lines(

@@ -221,20 +221,33 @@ DESTRUCTIVE_TESTS = """
     def test_reads(): pass
 """
 
+WAITING_TESTS = """
+    import pytest
+
+    @pytest.mark.ratelimit
+    @pytest.mark.waits
+    def test_resets(): pass
+
+    @pytest.mark.flows
+    def test_browses(): pass
+"""
+
 
 @pytest.mark.parametrize(
     ("env", "order"),
     [
-        ("qa", ["test_bursts", "test_writes", "test_loads", "test_reads"]),
-        (None, ["test_writes", "test_loads", "test_bursts", "test_reads"]),
+        # Bursts first; then the client's checks; the waits; then what a lockout could upset.
+        ("qa", "test_bursts test_writes test_reads test_resets test_loads test_browses".split()),
+        (None, "test_writes test_loads test_bursts test_reads test_resets test_browses".split()),
     ],
 )
 def test_rate_limit_bursts_run_before_other_traffic(
     pytester: pytest.Pytester, write_config: WriteConfig, env: str | None, order: list[str]
 ) -> None:
-    """Issue 14, defect 6: the limiter's budget is the bursts' to measure, not spent first."""
+    """Issue 14, defect 6: the limiter's budget is the bursts' to measure, not spent first.
+    Issue 19: the resets wait while the client's checks run, before browser, contract, load."""
     write_config('[envs.qa]\nbase_url = "https://qa.test"\n')
-    pytester.makepyfile(DESTRUCTIVE_TESTS)
+    pytester.makepyfile(test_a=DESTRUCTIVE_TESTS, test_b=WAITING_TESTS)
     args = ["--target-env", env] if env else []
     result = pytester.runpytest("--collect-only", "-q", *args)
     assert [line.split("::")[-1] for line in result.stdout.lines if "::" in line] == order
