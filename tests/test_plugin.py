@@ -237,8 +237,28 @@ WAITING_TESTS = """
     ("env", "order"),
     [
         # Bursts first; then the client's checks; the waits; then what a lockout could upset.
-        ("qa", ["test_bursts", "test_writes", "test_reads", "test_resets", "test_loads", "test_browses"]),
-        (None, ["test_writes", "test_loads", "test_bursts", "test_reads", "test_resets", "test_browses"]),
+        (
+            "qa",
+            [
+                "test_bursts",
+                "test_writes",
+                "test_reads",
+                "test_resets",
+                "test_loads",
+                "test_browses",
+            ],
+        ),
+        (
+            None,
+            [
+                "test_writes",
+                "test_loads",
+                "test_bursts",
+                "test_reads",
+                "test_resets",
+                "test_browses",
+            ],
+        ),
     ],
 )
 def test_rate_limit_bursts_run_before_other_traffic(
