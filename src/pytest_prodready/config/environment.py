@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready.config._table import Table
+from pytest_prodready.config.bundle import Budgets, BundleLimits, parse_budgets, parse_bundle
 from pytest_prodready.config.contract import ContractSpec, parse_contract
 from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
 from pytest_prodready.config.load import LoadSpec, parse_load
@@ -109,6 +110,8 @@ class Environment:
     load: LoadSpec | None = None
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
+    bundle: BundleLimits = field(default_factory=BundleLimits)
+    budgets: Budgets = field(default_factory=Budgets)
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -215,6 +218,8 @@ def _environment(
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
         login=_flows(t.table("flows"), secrets),
         vitals=parse_vitals(t.table("vitals")),
+        bundle=parse_bundle(t.table("bundle")),
+        budgets=parse_budgets(t.table("budgets")),
     )
     t.finish()
     return env
