@@ -71,6 +71,8 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[browser]": ("Browser checks", "browser.md"),
     "[envs.NAME]": ("Configuration", "configuration.md"),
     "[[envs.NAME.accept]]": ("Accepting a finding", "findings.md#accepting-a-finding"),
+    "[envs.NAME.budgets]": ("Page weight budgets", "bundle.md#page-weight-budgets"),
+    "[envs.NAME.bundle]": ("Public bundle", "bundle.md#every-chunk-a-visitor-can-load"),
     "[envs.NAME.contract]": ("API contracts", "contracts.md"),
     "[envs.NAME.expect]": ("Thresholds", "findings.md#thresholds"),
     "[envs.NAME.flows]": _FLOWS,
