@@ -73,8 +73,8 @@ def parse_bundle(t: Table) -> BundleLimits:
 
 def parse_budgets(t: Table) -> Budgets:
     budgets = Budgets(
-        first_load_js_kb=t.number("first_load_js_kb", 250.0, minimum=1, maximum=1_000_000),
-        page_weight_kb=t.number("page_weight_kb", 1000.0, minimum=1, maximum=1_000_000),
+        first_load_js_kb=t.number("first_load_js_kb", 250.0, minimum=0, maximum=1_000_000),
+        page_weight_kb=t.number("page_weight_kb", 1000.0, minimum=0, maximum=1_000_000),
     )
     t.finish()
     return budgets
