@@ -82,6 +82,13 @@ def test_build_checks(text: str, expected: list[str]) -> None:
     assert ids(text, FULL) == expected
 
 
+def test_a_local_site_may_name_local_hosts() -> None:
+    text = 'const b="http://127.0.0.1:8000/api",s="https://staging-api.example.com"'
+    assets = [Asset("http://127.0.0.1:3000/a.js", text)]
+    found = build.evaluate(assets, BuildExpect(), site="http://127.0.0.1:3000")
+    assert [f.evidence.split(" ")[0] for f in found] == ["https://staging-api.example.com"]
+
+
 def test_nothing_is_judged_that_was_not_declared() -> None:
     text = (
         f'createClient("https://{OTHER_REF}.supabase.co");environment:"development";sentry;'

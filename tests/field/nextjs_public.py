@@ -5,7 +5,7 @@ The production build (``.next``) gets what a correct production deploy ships: pu
 only (Stripe live publishable key, Supabase URL, anon and publishable keys of the declared
 project, a Sentry DSN, the production API). The leaky build (``.next-leaky``) gets the
 mistakes: every seed vendor's server key, Stripe in test mode, staging's Supabase project,
-Sentry's development environment, a local API, and a catalog that blows the weight budgets.
+Sentry's development environment, a staging API, and a catalog that blows the weight budgets.
 Every key is format-valid and obviously fake (FAKE, fake, deadbeef).
 """
 
@@ -79,7 +79,7 @@ LEAKY: dict[str, str] = {
     "NEXT_PUBLIC_SUPABASE_URL": f"https://{STAGING_REF}.supabase.co",
     "NEXT_PUBLIC_SUPABASE_ANON_KEY": _anon_key(STAGING_REF),
     "NEXT_PUBLIC_SENTRY_ENVIRONMENT": "development",
-    "NEXT_PUBLIC_API_URL": "http://localhost:4000/api",
+    "NEXT_PUBLIC_API_URL": "https://staging-api.field.example",
     "NEXT_PUBLIC_UPSTASH_REDIS_REST_URL": "https://fake-field-00000.upstash.io",
     **{name: value for name, (_, value) in _SERVER_KEYS.items()},
 }

@@ -4,7 +4,7 @@ Two ``next build`` outputs of ``tests/field/nextjs`` (see :mod:`tests.field.next
 the production one ships public keys only and must raise nothing with the expectations
 declared; the leaky one inlines every seed vendor's server key (in the home page's client
 chunk and in a Pages Router chunk that only the build manifest names), Stripe's test mode,
-staging's Supabase project, Sentry's development environment, a local API and a heavy
+staging's Supabase project, Sentry's development environment, a staging API and a heavy
 catalog, and must raise every id of :data:`LEDGER`. ``next dev`` serves the same app as a
 development build: the markers ``bundle.dev-build`` reads are there and in neither build.
 """
@@ -56,7 +56,7 @@ LEDGER = Ledger(
     misconfigured={
         # Server keys of every seed vendor inlined by NEXT_PUBLIC_ (one in a route chunk only
         # the build manifest names), a pk_test_ key with live mode declared, staging's
-        # Supabase project, Sentry's "development", an API on localhost.
+        # Supabase project, Sentry's "development", a staging API.
         "security": frozenset(
             {
                 "bundle.secret-key",

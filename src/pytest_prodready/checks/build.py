@@ -109,13 +109,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _staging_reason(url: str, expect: BuildExpect) -> str | None:
+def _staging_reason(url: str, expect: BuildExpect, *, local_site: bool) -> str | None:
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:  # "http://[::1" and the like: not a URL a build would call
         return None
-    if _LOCAL_HOSTS.fullmatch(host):
+    # A site served from a local host is a local deployment: local URLs are its own.
+    if _LOCAL_HOSTS.fullmatch(host) and not local_site:
         return "a local host"
     if _PREVIEW_HOST.fullmatch(host):
         return "a preview deployment"
@@ -147,6 +148,7 @@ def evaluate(assets: list[Asset], expect: BuildExpect, *, site: str) -> list[Fin
         return fresh
 
     own = _origin(site)
+    local_site = bool(_LOCAL_HOSTS.fullmatch((urlsplit(site).hostname or "").lower()))
     for asset in assets:
         for marker in dev_markers(asset.text):
             if once(("dev", marker)):
@@ -175,7 +177,7 @@ def evaluate(assets: list[Asset], expect: BuildExpect, *, site: str) -> list[Fin
     for asset, url in _urls(assets):
         if _origin(url) == own:
             continue
-        reason = _staging_reason(url, expect)
+        reason = _staging_reason(url, expect, local_site=local_site)
         if reason and once(("origin", _origin(url))):
             findings.append(
                 STAGING_ORIGIN(f"{_origin(url)} ({reason}) in {asset.url}", url=asset.url)

@@ -318,8 +318,6 @@ class Collector:
         # Measured figures a passing run must still show (they come back from xdist workers).
         for figure in sorted({f["ratelimit"] for f in self.figures.values() if "ratelimit" in f}):
             terminalreporter.line(f"rate limit: {figure}")
-        for line in _weights(self.figures.values()):
-            terminalreporter.line(line)
         reports = self.reports()
         for path in reports:
             terminalreporter.line(f"report written: {path}")
@@ -328,6 +326,9 @@ class Collector:
                 "reports: none written (ask with --prodready-json, --prodready-sarif, --html "
                 "or --junitxml)"
             )
+        # Page weights and the bundle scan's reach, measured whether or not anything failed.
+        for line in _weights(self.figures.values()):
+            terminalreporter.line(line)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
