@@ -18,14 +18,14 @@ from pytest_prodready.probes.bundle import gather_all
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 
 
-@pytest.fixture
 def public_assets(
     target: Environment,
     fetch: ResponseCache,
     gather_once: Callable[..., Any],
     record_figure: Callable[[str, object], None],
 ) -> tuple[list[bundle.Asset], bundle.Coverage]:
-    """Every public script (once per session), its coverage recorded as figures."""
+    """Every public script (gathered once per session), with how far the scan went recorded
+    as figures; read inside the test, so a network error is its one-line failure."""
     assets, coverage = gather_once(
         "bundle", lambda: gather_all(fetch, target.page_paths, target.bundle)
     )
@@ -37,19 +37,23 @@ def public_assets(
 
 def test_no_secrets_in_public_assets(
     target: Environment,
-    public_assets: tuple[list[bundle.Asset], bundle.Coverage],
+    fetch: ResponseCache,
+    gather_once: Callable[..., Any],
+    record_figure: Callable[[str, object], None],
     assert_no_findings: AssertNoFindings,
 ) -> None:
-    assets, coverage = public_assets
+    assets, coverage = public_assets(target, fetch, gather_once, record_figure)
     live = build.live_mode(target.expect.build, protected=target.protected)
     assert_no_findings(bundle.evaluate(assets, production=live) + bundle.coverage(coverage))
 
 
 def test_bundle_is_a_production_build(
     target: Environment,
-    public_assets: tuple[list[bundle.Asset], bundle.Coverage],
+    fetch: ResponseCache,
+    gather_once: Callable[..., Any],
+    record_figure: Callable[[str, object], None],
     assert_no_findings: AssertNoFindings,
 ) -> None:
-    assets, _ = public_assets
+    assets, _ = public_assets(target, fetch, gather_once, record_figure)
     assert target.base_url is not None
     assert_no_findings(build.evaluate(assets, target.expect.build, site=target.base_url))
