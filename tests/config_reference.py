@@ -77,6 +77,8 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[envs.NAME.identities]": _ROLES,
     "[envs.NAME.identities.ROLE]": _ROLES,
     "[envs.NAME.supabase]": _SUPABASE,
+    "[envs.NAME.budgets]": ("Page weight budgets", "bundle.md#page-weight-budgets"),
+    "[envs.NAME.bundle]": ("Public bundle", "bundle.md#every-chunk-a-visitor-can-load"),
     "[envs.NAME.contract]": ("API contracts", "contracts.md"),
     "[envs.NAME.email]": ("Mail domain authentication", "email.md"),
     "[envs.NAME.expect]": ("Thresholds", "findings.md#thresholds"),

@@ -71,7 +71,11 @@ REQUESTS_PER_TEST: Mapping[str, int] = {
     "test_cors_refuses_hostile_origins": 8,
     "test_no_exposed_files": 40,  # expect.max_exposure_requests
     "test_error_pages_leak_no_debug_output": 1,
-    "test_no_secrets_in_public_assets": 21,  # the page and at most 20 scripts
+    # The page and the scripts it and its manifests name (the harness's pages name few, and
+    # [envs.X.bundle] max_assets bounds them); the production-build test reads the same ones.
+    "test_no_secrets_in_public_assets": 21,
+    "test_bundle_is_a_production_build": 21,
+    "test_pages_within_weight_budgets": 21,  # the page, its scripts, styles and fonts
     "test_rate_limit_is_enforced": 13,  # limit + 10 at most
     "test_rate_limit_resets_after_retry_after": 1,
     # An operation whose every request times out: one in the coverage phase, then three in

@@ -2,9 +2,13 @@
 
 One build serves both variants: the app reads ``FIELD_VARIANT`` (and its other settings) from
 the process environment at request time, and ``next build`` runs without them, so nothing of
-the variant can be inlined. ``headers()`` of next.config.js is compiled into the build and is
-the same for both; what differs lives in ``src/proxy.js``, the route handlers, the
-environment ``next start`` gets, and the nginx in front.
+the variant can be inlined. What the build does inline is its public configuration
+(``NEXT_PUBLIC_*``, :mod:`tests.field.nextjs_public`): the production one in ``.next``, and a
+leaky one (server keys, staging values, a heavy catalog) in a second build, ``.next-leaky``,
+made and cached the same way, for the bundle suites. ``headers()`` of next.config.js is
+compiled into the build and is the same for both variants; what differs lives in
+``src/proxy.js``, the route handlers, the environment ``next start`` gets, and the nginx in
+front.
 
 The build happens in place under ``tests/field/nextjs/`` once per machine: ``npm ci`` and
 ``next build`` run under an exclusive file lock (xdist workers may ask at once) and leave a
@@ -31,6 +35,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.field.nextjs_public import LEAKY, PRODUCTION, catalog_module
 from tests.nginx import nginx
 from tests.servers import free_port
 from tests.test_suites_nginx import write_pems
@@ -52,6 +57,12 @@ __all__ = [
 APP = Path(__file__).resolve().parent / "nextjs"
 NEXT_BIN = APP / "node_modules" / "next" / "dist" / "bin" / "next"
 STAMP = APP / ".build-stamp"
+# Each build: its directory (FIELD_DIST_DIR), stamp and build-time public configuration.
+FLAVOURS: dict[str, tuple[str, Path, Mapping[str, str]]] = {
+    "production": (".next", STAMP, PRODUCTION),
+    "leaky": (".next-leaky", APP / ".build-stamp-leaky", LEAKY),
+}
+CATALOG = APP / "generated" / "catalog.js"
 LOCK = APP / ".build.lock"
 LOG = APP / ".build.log"
 
@@ -73,7 +84,7 @@ VARIANTS = ("good", "misconfigured")
 # What the build is made of: the dependencies, then the sources (see _sources).
 DEPS_FILES = ("package.json", "package-lock.json")
 SOURCE_DIRS = ("src", "public")
-NOT_SOURCES = frozenset({".build-stamp", ".build.lock", ".build.log"})
+NOT_SOURCES = frozenset({".build-stamp", ".build-stamp-leaky", ".build.lock", ".build.log"})
 # The app's run-time settings (see _app_env): kept out of the build, so none can be baked in.
 RUNTIME_VARS = frozenset(
     {
@@ -84,6 +95,8 @@ RUNTIME_VARS = frozenset(
         "APP_COMMIT",
         "CRON_SECRET",
         "NODE_ENV",
+        "FIELD_DIST_DIR",
+        "FIELD_CATALOG",
     }
 )
 # Pages and routes fetched once after start: a production server is warm when users come.
@@ -168,10 +181,16 @@ def fingerprints() -> tuple[str, str]:
     return deps, _digest(_sources(), deps)
 
 
-def _build_env() -> dict[str, str]:
+def _build_env(extra: Mapping[str, str]) -> dict[str, str]:
     # The machine's environment (npm needs its registry, proxy and cache settings), less the
-    # app's run-time settings: the build must not see, and so cannot inline, any of them.
-    env = {k: v for k, v in os.environ.items() if k not in RUNTIME_VARS}
+    # app's run-time settings and any NEXT_PUBLIC_ value of its own: the build must not see,
+    # and so cannot inline, any of them; ``extra`` is what it must inline.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in RUNTIME_VARS and not k.startswith("NEXT_PUBLIC_")
+    }
+    env.update(extra)
     # No telemetry, no npm update check: the only traffic is npm ci's, to the registry.
     env.update(NEXT_TELEMETRY_DISABLED="1", CI="1", npm_config_update_notifier="false")
     return env
@@ -197,7 +216,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _step(name: str, args: list[str], timeout_s: float) -> float:
+def _step(
+    name: str, args: list[str], timeout_s: float, extra: Mapping[str, str] | None = None
+) -> float:
     """Run one build step in its own process group, its output appended to LOG; its time."""
     with LOG.open("ab") as log:
         log.write(f"\n$ {' '.join(args)}\n".encode())
@@ -206,7 +227,7 @@ def _step(name: str, args: list[str], timeout_s: float) -> float:
         proc = subprocess.Popen(
             args,
             cwd=APP,
-            env=_build_env(),
+            env=_build_env(extra or {}),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -246,9 +267,9 @@ def _exclusive(timeout_s: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _read_stamp() -> dict[str, str]:
+def _read_stamp(stamp: Path = STAMP) -> dict[str, str]:
     try:
-        data = json.loads(STAMP.read_text(encoding="utf-8"))
+        data = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -259,25 +280,45 @@ def _size_mb(folder: Path) -> float:
     return total / 1e6
 
 
-def ensure_build() -> BuildReport:
-    """``npm ci`` and ``next build`` in place, each only when its inputs changed since the
-    stamp; bounded, under the lock; :class:`BuildError` with the output's tail on failure."""
+def _flavour_env(flavour: str) -> dict[str, str]:
+    dist, _, public = FLAVOURS[flavour]
+    env = {"FIELD_DIST_DIR": dist, **public}
+    if flavour == "leaky":
+        env["FIELD_CATALOG"] = "./" + str(CATALOG.relative_to(APP))
+    return env
+
+
+def ensure_build(flavour: str = "production") -> BuildReport:
+    """``npm ci`` and ``next build`` (of ``flavour``: see :data:`FLAVOURS`) in place, each only
+    when its inputs changed since the stamp; bounded, under the lock; :class:`BuildError` with
+    the output's tail on failure."""
+    dist, stamp_file, _ = FLAVOURS[flavour]
+    extra = _flavour_env(flavour)
     with _exclusive(LOCK_TIMEOUT_S):
-        deps, build = fingerprints()
-        stamp = _read_stamp()
-        build_id_file = APP / ".next" / "BUILD_ID"
+        deps, sources = fingerprints()
+        build = hashlib.sha256((sources + json.dumps(extra, sort_keys=True)).encode()).hexdigest()
+        if flavour == "leaky":
+            catalog = catalog_module()
+            build = hashlib.sha256((build + catalog).encode()).hexdigest()
+        stamp = _read_stamp(stamp_file)
+        build_id_file = APP / dist / "BUILD_ID"
         npm_ci_s = build_s = None
-        if stamp.get("deps") != deps or not NEXT_BIN.exists():
-            STAMP.unlink(missing_ok=True)
+        if _read_stamp().get("deps") != deps or not NEXT_BIN.exists():
+            for flavour_stamp in (f[1] for f in FLAVOURS.values()):
+                flavour_stamp.unlink(missing_ok=True)
             LOG.write_bytes(b"")
             npm_ci_s = _step("npm ci", ["npm", "ci", "--no-audit", "--no-fund"], NPM_CI_TIMEOUT_S)
-        if stamp.get("build") != build or npm_ci_s is not None or not build_id_file.exists():
-            # Until this build succeeds, no stamp may vouch for what is in .next/.
             STAMP.write_text(json.dumps({"deps": deps}), encoding="utf-8")
+        if stamp.get("build") != build or npm_ci_s is not None or not build_id_file.exists():
+            # Until this build succeeds, no stamp may vouch for what is in its directory.
+            stamp_file.write_text(json.dumps({"deps": deps}), encoding="utf-8")
             if npm_ci_s is None:
                 LOG.write_bytes(b"")
-            build_s = _step("next build", ["node", str(NEXT_BIN), "build"], BUILD_TIMEOUT_S)
-            STAMP.write_text(json.dumps({"deps": deps, "build": build}), encoding="utf-8")
+            if flavour == "leaky":
+                CATALOG.parent.mkdir(exist_ok=True)
+                CATALOG.write_text(catalog, encoding="utf-8")
+            build_s = _step("next build", ["node", str(NEXT_BIN), "build"], BUILD_TIMEOUT_S, extra)
+            stamp_file.write_text(json.dumps({"deps": deps, "build": build}), encoding="utf-8")
         return BuildReport(
             npm_ci_s=npm_ci_s,
             build_s=build_s,
@@ -302,10 +343,11 @@ class Deployment:
     ready_s: float
 
 
-def _app_env(variant: str, password: str) -> dict[str, str]:
+def _app_env(variant: str, password: str, flavour: str = "production") -> dict[str, str]:
     """The deployment's environment: what `next start` reads at run time."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(
+        FIELD_DIST_DIR=FLAVOURS[flavour][0],
         NODE_ENV="production",
         NEXT_TELEMETRY_DISABLED="1",
         FIELD_VARIANT=variant,
@@ -344,8 +386,11 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> float:
 
 
 @contextlib.contextmanager
-def next_start(variant: str, password: str, workdir: Path) -> Iterator[tuple[int, float]]:
-    """``next start -H 127.0.0.1`` on a free port; yields (port, seconds to ready)."""
+def next_start(
+    variant: str, password: str, workdir: Path, flavour: str = "production"
+) -> Iterator[tuple[int, float]]:
+    """``next start -H 127.0.0.1`` of ``flavour``'s build on a free port; yields (port,
+    seconds to ready)."""
     if variant not in VARIANTS:
         raise ValueError(f"variant {variant!r}: use one of {VARIANTS}")
     port = free_port()
@@ -355,7 +400,7 @@ def next_start(variant: str, password: str, workdir: Path) -> Iterator[tuple[int
         proc = subprocess.Popen(
             ["node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(port)],
             cwd=APP,
-            env=_app_env(variant, password),
+            env=_app_env(variant, password, flavour),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -2,7 +2,8 @@
 
 A ``NEXT_PUBLIC_`` prefix (or Vite's ``VITE_``) puts a value in every visitor's JavaScript;
 teams put a Stripe secret key or a Supabase service-role key there by mistake. The facts are
-the page HTML and the same-origin scripts it loads (see :mod:`pytest_prodready.probes.bundle`);
+the page HTML and every same-origin script a visitor can load, the framework manifests' chunks
+included (see :mod:`pytest_prodready.probes.bundle`);
 the key patterns are detect-secrets' plus a thin layer of ours (:mod:`.secret_rules`).
 Evidence never repeats a found key whole: it is the target's secret, not ours to spread.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pytest_prodready.checks.secret_rules import scan
 from pytest_prodready.core.findings import Finding, Severity, rule
 
-__all__ = ["Asset", "evaluate", "mask"]
+__all__ = ["Asset", "Coverage", "coverage", "evaluate", "mask"]
 
 SECRET_KEY = rule(
     "bundle.secret-key",
@@ -41,6 +42,14 @@ SOURCE_MAP = rule(
     "(e.g. productionBrowserSourceMaps: false, or hide them from the web root).",
 )
 
+TRUNCATED = rule(
+    "bundle.scan-truncated",
+    Severity.INFO,
+    "Not every public script was read: the bundle bound cut the list",
+    "Raise [envs.X.bundle] max_assets or max_bytes_mb so every chunk a visitor can load is "
+    "scanned (the evidence says how many were left).",
+)
+
 _TEST_KEYS = (("Stripe test publishable key", re.compile(r"\bpk_test_[0-9A-Za-z]{10,}")),)
 _JWT = re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.(eyJ[0-9A-Za-z_-]{8,})\.[0-9A-Za-z_-]{8,}")
 
@@ -53,6 +62,28 @@ class Asset:
     text: str
     source_map_url: str | None = None
     source_map_public: bool = False
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the public JavaScript a run read: scripts and bytes read, scripts known
+    but left unread, and which bound left them (``max_assets`` or ``max_bytes_mb``)."""
+
+    read: int
+    bytes: int
+    left: int = 0
+    bound: str | None = None
+
+    def describe(self) -> str:
+        text = f"{self.read} scripts read ({self.bytes / 1e6:.2f} MB)"
+        if self.left:
+            text += f", {self.left} left unread by {self.bound}"
+        return text
+
+
+def coverage(facts: Coverage) -> list[Finding]:
+    """An info finding when the bound cut the list: the scan is partial, and says so."""
+    return [TRUNCATED(facts.describe())] if facts.left else []
 
 
 def mask(secret: str) -> str:
@@ -79,7 +110,8 @@ def _secrets(text: str) -> Iterator[tuple[str, str]]:
 
 
 def evaluate(assets: list[Asset], *, production: bool) -> list[Finding]:
-    """Findings over the public assets of a site; test-mode keys only count in production."""
+    """Findings over the public assets of a site; test-mode keys count only when
+    ``production`` says it runs in live mode (see :func:`.build.live_mode`)."""
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for asset in assets:

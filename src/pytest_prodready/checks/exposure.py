@@ -273,6 +273,10 @@ def _directory_listing(status: int, content_type: str, body: bytes) -> str | Non
 EXPOSURES: tuple[ExposurePath, ...] = (
     ExposurePath("/.env", DOTENV.id, _dotenv),
     ExposurePath("/.env.production", DOTENV.id, _dotenv),
+    # Next.js and Vite read these too; `vercel env pull` writes .env.local (or .env.development).
+    ExposurePath("/.env.local", DOTENV.id, _dotenv),
+    ExposurePath("/.env.production.local", DOTENV.id, _dotenv),
+    ExposurePath("/.env.development", DOTENV.id, _dotenv),
     ExposurePath("/.git/HEAD", GIT.id, _git_head),
     ExposurePath("/.git/config", GIT.id, _git_config),
     ExposurePath("/backup.zip", BACKUP.id, _zip),
@@ -292,7 +296,7 @@ EXPOSURES: tuple[ExposurePath, ...] = (
     ExposurePath("/static/", DIRECTORY_LISTING.id, _directory_listing),
     ExposurePath("/backup/", DIRECTORY_LISTING.id, _directory_listing),
 )
-"""Probed in this order; kept under 20 so a host costs at most 20 requests with the baseline."""
+"""Probed in this order; kept under 24 so a host costs at most 24 requests with the baseline."""
 
 _SIMILAR = 0.9
 _TOKEN = re.compile(rb"[\s<>\"'=;,]+")

@@ -28,6 +28,7 @@ from pytest_prodready.config.access import (
     parse_identities,
     parse_supabase,
 )
+from pytest_prodready.config.bundle import Budgets, BundleLimits, parse_budgets, parse_bundle
 from pytest_prodready.config.contract import ContractSpec, parse_contract
 from pytest_prodready.config.email import EmailSpec, parse_email
 from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
@@ -122,6 +123,8 @@ class Environment:
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     access: tuple[AccessRule, ...] = ()
     supabase: SupabaseSpec | None = None
+    bundle: BundleLimits = field(default_factory=BundleLimits)
+    budgets: Budgets = field(default_factory=Budgets)
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -234,6 +237,8 @@ def _environment(
         identities=identities,
         access=parse_access(t.tables("access"), identities),
         supabase=parse_supabase(t.table("supabase"), secrets),
+        bundle=parse_bundle(t.table("bundle")),
+        budgets=parse_budgets(t.table("budgets")),
     )
     t.finish()
     return env

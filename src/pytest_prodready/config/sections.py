@@ -13,6 +13,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from pytest_prodready.config._table import Scalar, Table
+from pytest_prodready.config.bundle import BuildExpect, parse_build_expect
 from pytest_prodready.core.verdict import Acceptance
 
 
@@ -69,6 +70,7 @@ class Expectations:
     # Origins that may frame the pages (a partner's embed): CSP frame-ancestors may allow
     # these and 'self', nothing else.
     framing_origins: tuple[str, ...] = ()
+    build: BuildExpect = field(default_factory=BuildExpect)
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def parse_expect(t: Table) -> Expectations:
         cors_allowed_origins=t.string_list("cors_allowed_origins", ()),
         max_exposure_requests=t.integer("max_exposure_requests", 40, minimum=1, maximum=200),
         framing_origins=_origins(t, "framing_origins"),
+        build=parse_build_expect(t, _origins(t, "api_origins")),
     )
     t.finish()
     return expect

@@ -8,7 +8,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,25 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
         '<table class="prodready-findings"><tr><th>severity</th><th>id</th><th>finding</th>'
         "<th>evidence</th><th>fix</th><th>docs</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def _weights(figures: Iterable[dict[str, Any]]) -> list[str]:
+    """The budgets suite's measured figures, one line per page, and the bundle scan's reach."""
+    lines: set[str] = set()
+    for figure in figures:
+        for name, value in figure.items():
+            if name.startswith("weight_kb "):
+                path = name.partition(" ")[2]
+                js = figure.get(f"first_load_js_kb {path}")
+                lines.add(f"page weight: {path} {value} kB, first-load JS {js} kB")
+        if "bundle_scripts_read" in figure:
+            left = figure.get("bundle_scripts_left") or 0
+            lines.add(
+                f"bundle: {figure['bundle_scripts_read']} scripts read "
+                f"({figure.get('bundle_mb_read')} MB)"
+                + (f", {left} left unread by the bound" if left else "")
+            )
+    return sorted(lines)
 
 
 class Collector:
@@ -307,6 +326,9 @@ class Collector:
                 "reports: none written (ask with --prodready-json, --prodready-sarif, --html "
                 "or --junitxml)"
             )
+        # Page weights and the bundle scan's reach, measured whether or not anything failed.
+        for line in _weights(self.figures.values()):
+            terminalreporter.line(line)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(

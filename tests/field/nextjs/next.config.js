@@ -8,6 +8,15 @@ const misconfigured = process.env.FIELD_VARIANT === 'misconfigured'
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // The field bed's second build (the leaky one) goes to its own directory, built and
+  // started with FIELD_DIST_DIR set; see tests/field/nextjs_stack.py.
+  distDir: process.env.FIELD_DIST_DIR || '.next',
+  // `next dev` (tests/field/test_nextjs_bundle.py) must not write files into the app.
+  agentRules: false,
+  experimental: { agentUpgrade: false },
+  turbopack: {
+    resolveAlias: { 'field-catalog': process.env.FIELD_CATALOG || './src/lib/catalog.js' },
+  },
   // Production optimizations
   productionBrowserSourceMaps: false,
   compress: true,

@@ -1,5 +1,7 @@
 import Link from 'next/link'
 
+import Storefront from './storefront'
+
 export default function Home() {
   return (
     <main>
@@ -8,6 +10,7 @@ export default function Home() {
       <p>
         <Link href="/login">Sign in</Link>
       </p>
+      <Storefront />
     </main>
   )
 }
