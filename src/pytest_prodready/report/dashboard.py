@@ -87,7 +87,7 @@ def severity_bar(counts: Mapping[str, int], width: int = 600) -> str:
     total = sum(counts.get(s, 0) for s in SEVERITIES)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sevbar" viewBox="0 0 {width} 28" '
-        f'width="100%" height="28" role="img" aria-label="findings by severity">'
+        f'width="100%" role="img" aria-label="findings by severity">'
     ]
     if not total:
         parts.append(
@@ -240,7 +240,13 @@ def _list(items: Sequence[str], limit: int, cls: str) -> str:
     return f'<ul class="{cls}">{shown}{more}</ul>'
 
 
-def _finding_rows(groups: Sequence[Mapping[str, Any]], new_ids: set[str]) -> str:
+def _finding_rows(
+    groups: Sequence[Mapping[str, Any]], new_ids: set[str], base_url: str = ""
+) -> str:
+    def short(where: str) -> str:
+        # The header names the target: its pages read as paths.
+        return where[len(base_url) :] or "/" if base_url and where.startswith(base_url) else where
+
     rows = []
     for g in groups:
         badge = ' <span class="new">new</span>' if g["id"] in new_ids else ""
@@ -250,7 +256,7 @@ def _finding_rows(groups: Sequence[Mapping[str, Any]], new_ids: set[str]) -> str
             f'<td><span class="sev sev-{_e(g["severity"])}">{_e(g["severity"])}</span></td>'
             f'<td><a href="{_e(finding_url(g["id"]))}"><code>{_e(g["id"])}</code></a>{badge}'
             f"{below}<div>{_e(g['title'])}</div></td>"
-            f"<td>{_list(g['urls'], 8, 'urls')}</td>"
+            f"<td>{_list([short(u) for u in g['urls']], 8, 'urls')}</td>"
             f"<td>{_list(g['evidence'], 3, 'evidence')}</td>"
             f"<td>{_e(g['remediation'])}</td></tr>"
         )
@@ -345,7 +351,9 @@ background:#6b7a8f}.sev.sev-high{background:#b3261e}.sev.sev-medium{background:#
 color:#fff;border-radius:4px;padding:0 5px;font-size:11px}.muted{color:#66707c}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;
 padding:6px;border-bottom:1px solid #e3e7ec;overflow-wrap:anywhere}ul{margin:0;padding-left:16px}
-code{font-size:12px}.scroll{overflow-x:auto}@media (max-width:700px){header{padding:12px}
+code{font-size:12px}#findings{table-layout:fixed}.c-sev{width:72px}.c-id{width:22%}
+.c-at{width:16%}.c-fix{width:26%}svg.sevbar{display:block;max-width:640px}
+.scroll{overflow-x:auto}@media (max-width:700px){header{padding:12px}
 .grade{width:72px;height:72px;font-size:36px}table,tbody,tr,td{display:block;width:100%}
 thead{display:none}tr.finding{border:1px solid #e3e7ec;border-radius:6px;margin:0 0 8px;
 padding:4px}td{border:0;padding:3px 4px}main{padding:8px}}
@@ -416,7 +424,8 @@ def render(
         if accepted
         else '<p class="muted">none</p>'
     )
-    finding_rows = _finding_rows(groups, new_ids) or '<tr><td colspan="5">none</td></tr>'
+    base_url = str(env.get("base_url") or "")
+    finding_rows = _finding_rows(groups, new_ids, base_url) or '<tr><td colspan="5">none</td></tr>'
     reports_section = f"<section><h2>Reports</h2><ul>{reports}</ul></section>" if reports else ""
     letter = _e(grade.letter)
     return f"""<!DOCTYPE html>
@@ -432,7 +441,9 @@ def render(
 {len(below)} below --fail-on, {len(summary.get("accepted", []))} accepted.</p></section>
 <section><h2>Since the previous run</h2>{_drift(drift)}</section>
 <section><h2>Scorecard</h2>{_scorecard(summary, extras)}</section>
-<section><h2>Findings</h2><div class="scroll"><table id="findings"><thead><tr><th>severity</th>
+<section><h2>Findings</h2><div class="scroll"><table id="findings"><colgroup>
+<col class="c-sev"><col class="c-id"><col class="c-at"><col class="c-ev"><col class="c-fix">
+</colgroup><thead><tr><th></th>
 <th>finding</th><th>seen at</th><th>evidence</th><th>fix</th></tr></thead><tbody>
 {finding_rows}</tbody></table></div></section>
 <section><h2>Accepted findings</h2>{accepted_table}</section>

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 __all__ = ["DEFAULT_KEEP", "Drift", "append", "drift", "load_runs"]
 
@@ -53,13 +52,14 @@ def append(directory: Path, summary: dict[str, Any], text: str, keep: int = DEFA
 
 
 def _key(finding: dict[str, Any]) -> tuple[str, str]:
-    path = urlsplit(finding["url"]).path if finding.get("url") else finding.get("test", "")
-    return finding["id"], path or "/"
+    # By test, not URL: the test id names the page it checks, while some URLs differ on every
+    # run (a probe for a random missing path) and would read as one fixed and one new.
+    return finding["id"], finding.get("test") or finding.get("url") or ""
 
 
 @dataclass(frozen=True)
 class Drift:
-    """Failing findings, keyed by id and path, against the previous run (None: no previous)."""
+    """Failing findings, keyed by id and test, against the previous run (None: no previous)."""
 
     new: list[dict[str, Any]]
     fixed: list[dict[str, Any]]
