@@ -486,3 +486,19 @@ def test_dashboard_renders_in_chromium_at_desktop_and_phone_width(
             (Path(SHOTS) / shot.name).write_bytes(shot.read_bytes())
     finally:
         page.close()
+
+
+def test_the_docs_table_is_the_scoring() -> None:
+    from pytest_prodready.report.grade import FINDING_MODIFIERS, GRADE_CHART, SEVERITY_PENALTY
+
+    text = (ROOT / "docs" / "reports.md").read_text()
+    rows = re.findall(r"^\| (.+?) \| (.+?) \|(?: (.+?) \|)?$", text, re.MULTILINE)
+    documented = {(a.strip("`"), b.strip("`"), c) for a, b, c in rows if not set(a) <= {"-", " "}}
+    for result, modifier in MODIFIERS.items():
+        assert any(b == result and c == f"{modifier:+d}" for _, b, c in documented), result
+    for fid, (category, modifier) in FINDING_MODIFIERS.items():
+        assert (fid, category, f"{modifier:+d}") in documented
+    for severity, modifier in SEVERITY_PENALTY.items():
+        assert (severity, f"{modifier:+d}", "") in documented
+    for floor, letter in GRADE_CHART:
+        assert (f"{floor} and above", letter, "") in documented

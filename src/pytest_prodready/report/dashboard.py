@@ -354,8 +354,9 @@ padding:6px;border-bottom:1px solid #e3e7ec;overflow-wrap:anywhere}ul{margin:0;p
 code{font-size:12px}#findings{table-layout:fixed}.c-sev{width:72px}.c-id{width:22%}
 .c-at{width:16%}.c-fix{width:26%}svg.sevbar{display:block;max-width:640px}
 .scroll{overflow-x:auto}@media (max-width:700px){header{padding:12px}
-.grade{width:72px;height:72px;font-size:36px}table,tbody,tr,td{display:block;width:100%}
-thead{display:none}tr.finding{border:1px solid #e3e7ec;border-radius:6px;margin:0 0 8px;
+.grade{width:72px;height:72px;font-size:36px}#findings,#findings tbody,#findings tr,
+#findings td{display:block;width:100%}#findings thead,#findings colgroup{display:none}
+tr.finding{border:1px solid #e3e7ec;border-radius:6px;margin:0 0 8px;
 padding:4px}td{border:0;padding:3px 4px}main{padding:8px}}
 """
 
