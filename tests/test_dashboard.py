@@ -502,3 +502,43 @@ def test_the_docs_table_is_the_scoring() -> None:
         assert (severity, f"{modifier:+d}", "") in documented
     for floor, letter in GRADE_CHART:
         assert (f"{floor} and above", letter, "") in documented
+
+
+def test_load_chart_and_vitals_reach_the_figures_section() -> None:
+    from pytest_prodready.load.report import HistoryPoint, chart_svg
+
+    points = [HistoryPoint(float(t), 5, 10.0 + t, 40.0 + t) for t in range(10)]
+    extra = {"format_type": "html", "content": "<h3>load</h3>" + chart_svg(points, 200.0)}
+    charts = dashboard.load_charts([{"format_type": "image", "content": "x"}, extra])
+    assert len(charts) == 1
+    assert charts[0].startswith("<svg")
+    assert charts[0].endswith("</svg>")
+    data = summary([])
+    data["figures"] = {
+        "suites/test_browser.py::test_vitals[/]": {"lcp_ms": 3100.0, "cls": 0.02},
+        "suites/test_browser.py::test_vitals[/login]": {"lcp_ms": 900.0},
+    }
+    page = dashboard.render(data, extras=dashboard.Extras(charts=charts))
+    assert "<h3>Load: requests/s and p95</h3>" in page
+    assert 'class="prodready-load-chart"' in page
+    vitals = page[page.index('id="vitals"') :]
+    assert "test_vitals[/] lcp_ms" in vitals
+    assert "test_vitals[/login] lcp_ms" in vitals
+    assert "<title>3100 (budget 2500)</title>" in vitals
+    assert "<title>0.02 (budget 0.1)</title>" in vitals
+    assert vitals.count(dashboard.COLOURS["high"]) == 1  # only the LCP over budget
+
+
+def test_accepted_findings_are_listed_apart_with_reason_and_expiry() -> None:
+    accepted = {
+        **finding("leak.server-version", "low"),
+        "reason": "the CDN adds it; ticket OPS-12",
+        "until": "2027-01-31",
+        "days_left": 40,
+    }
+    page = dashboard.render(summary([finding("exposure.git", "high")], accepted=[accepted]))
+    section = page[page.index('id="accepted"') :]
+    assert 'data-id="leak.server-version"' in section
+    assert "the CDN adds it; ticket OPS-12" in section
+    assert "2027-01-31 (40 days left)" in section
+    assert page.count('<tr class="finding"') == 1

@@ -18,7 +18,7 @@ from pytest_prodready.report.docs import finding_url
 from pytest_prodready.report.grade import Grade, grade_summary
 from pytest_prodready.report.history import Drift
 
-__all__ = ["AREAS", "Extras", "area_of_finding", "area_of_test", "render"]
+__all__ = ["AREAS", "Extras", "area_of_finding", "area_of_test", "load_charts", "render"]
 
 SEVERITIES = ("high", "medium", "low", "info")
 COLOURS = {"high": "#b3261e", "medium": "#e07b00", "low": "#c9a400", "info": "#6b7a8f"}
@@ -56,6 +56,7 @@ AREAS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Load", ("load",), ("test_load",)),
 )
 OTHER = "Other"
+LOAD_CHART = 'class="prodready-load-chart"'
 VITAL_BUDGETS = {"lcp_ms": 2500.0, "fcp_ms": 1800.0, "cls": 0.1}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -67,6 +68,20 @@ class Extras:
 
     outcomes: dict[str, str] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
+
+
+def load_charts(extras: Sequence[object]) -> list[str]:
+    """The load suite's inline SVG charts among a test report's pytest-html extras."""
+    charts = []
+    for extra in extras:
+        content = extra.get("content") if isinstance(extra, dict) else None
+        if not isinstance(content, str) or LOAD_CHART not in content:
+            continue
+        start = content.find("<svg")
+        end = content.find("</svg>", start)
+        if start >= 0 and end > 0:
+            charts.append(content[start : end + len("</svg>")])
+    return charts
 
 
 def area_of_finding(finding_id: str) -> str:

@@ -19,7 +19,6 @@ __all__ = ["HISTORY_VAR", "STEP_SUMMARY_VAR", "Outputs", "add_options"]
 
 HISTORY_VAR = "PRODREADY_HISTORY"
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
-LOAD_CHART = 'class="prodready-load-chart"'
 
 
 def add_options(group: Any, parser: pytest.Parser) -> None:
@@ -108,13 +107,7 @@ class Outputs:
             self.extras.outcomes[report.nodeid] = report.outcome
         elif report.when == "teardown" and not report.passed:
             self.extras.outcomes[report.nodeid] = "error"
-        for extra in getattr(report, "extras", []) or []:
-            content = extra.get("content") if isinstance(extra, dict) else None
-            if isinstance(content, str) and LOAD_CHART in content and "<svg" in content:
-                start = content.index("<svg")
-                end = content.find("</svg>", start)
-                if end > 0:
-                    self.extras.charts.append(content[start : end + len("</svg>")])
+        self.extras.charts += dashboard.load_charts(getattr(report, "extras", None) or [])
 
     def write(self, data: dict[str, Any], scrub: Callable[[str], str], written: list[str]) -> None:
         """Write every requested output; ``data`` is the run's summary."""
