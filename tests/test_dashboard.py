@@ -542,3 +542,20 @@ def test_accepted_findings_are_listed_apart_with_reason_and_expiry() -> None:
     assert "the CDN adds it; ticket OPS-12" in section
     assert "2027-01-31 (40 days left)" in section
     assert page.count('<tr class="finding"') == 1
+
+
+def test_prodready_diff_renders_the_same_dashboard(runs: dict[str, Any], tmp_path: Path) -> None:
+    from pytest_prodready.report.diff import main as diff_main
+
+    staging = {**runs["json0"], "env": {**runs["json0"]["env"], "name": "staging"}}
+    prod = runs["json1"]
+    (tmp_path / "staging.json").write_text(json.dumps(staging))
+    (tmp_path / "prod.json").write_text(json.dumps(prod))
+    out = tmp_path / "drift" / "drift.html"
+    args = [str(tmp_path / "staging.json"), str(tmp_path / "prod.json"), "--html", str(out)]
+    assert diff_main(args) == 1
+    page = out.read_text()
+    new = failing_keys(prod) - failing_keys(staging)
+    assert f"<b>{len(new)} new</b>" in page
+    assert "against environment staging (since the run of " in page
+    assert page.count('<tr class="finding"') == len({f["id"] for f in prod["findings"]})

@@ -318,7 +318,7 @@ def _scorecard(summary: Mapping[str, Any], extras: Extras) -> str:
     return '<div class="cards">' + "".join(cells) + "</div>"
 
 
-def _drift(drift: Drift | None) -> str:
+def _drift(drift: Drift | None, current: Mapping[str, Any] | None = None) -> str:
     if drift is None or drift.previous is None:
         return (
             '<p class="muted" id="drift-none">No earlier run of this environment in the history '
@@ -335,9 +335,12 @@ def _drift(drift: Drift | None) -> str:
             or "none"
         )
 
-    since = _e(drift.previous.get("started", ""))
+    since = f"since the run of {_e(drift.previous.get('started', ''))}"
+    other = (drift.previous.get("env") or {}).get("name")
+    if other is not None and other != (current or {}).get("name"):
+        since = f"against environment {_e(other)} ({since})"
     return (
-        f'<ul id="drift"><li>since the run of {since}:</li>'
+        f'<ul id="drift"><li>{since}:</li>'
         f'<li id="drift-new"><b>{len(drift.new)} new</b>: {ids(drift.new)}</li>'
         f'<li id="drift-fixed"><b>{len(drift.fixed)} fixed</b>: {ids(drift.fixed)}</li>'
         f'<li id="drift-open"><b>{len(drift.still_open)} still open</b></li></ul>'
@@ -455,7 +458,7 @@ def render(
 <section><h2>Findings by severity</h2>{severity_bar(counts)}
 <p>{len(failing)} failing findings ({len({f["id"] for f in failing})} distinct ids),
 {len(below)} below --fail-on, {len(summary.get("accepted", []))} accepted.</p></section>
-<section><h2>Since the previous run</h2>{_drift(drift)}</section>
+<section><h2>Since the previous run</h2>{_drift(drift, env)}</section>
 <section><h2>Scorecard</h2>{_scorecard(summary, extras)}</section>
 <section><h2>Findings</h2><div class="scroll"><table id="findings"><colgroup>
 <col class="c-sev"><col class="c-id"><col class="c-at"><col class="c-ev"><col class="c-fix">
