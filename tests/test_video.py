@@ -5,6 +5,7 @@ tests run without it."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -101,7 +102,8 @@ def test_video_on_failure_records_with_debian_ffmpeg(
         pytest.skip("no /usr/bin/ffmpeg (apt-get install ffmpeg; .ci/run installs it)")
     # An empty registry: Playwright's own ffmpeg is certainly absent.
     monkeypatch.setenv(REGISTRY_VAR, str(pytester.path / "empty-registry"))
-    result = run_flows(pytester, "--video", "retain-on-failure")
+    report = pytester.path / "reports" / "dashboard.html"
+    result = run_flows(pytester, "--video", "retain-on-failure", f"--prodready-report={report}")
     out = result.stdout.str() + result.stderr.str()
     assert "Executable doesn't exist" not in out
     result.stdout.fnmatch_lines(
@@ -114,6 +116,15 @@ def test_video_on_failure_records_with_debian_ffmpeg(
     assert videos, out[-3000:]
     assert all(v.stat().st_size > 500 for v in videos)
     assert os.environ[REGISTRY_VAR] == str(pytester.path / "empty-registry")
+    # The dashboard shows the failed tests' screenshots and plays their videos, from files
+    # beside it (relative links, nothing fetched).
+    page = report.read_text()
+    media = re.findall(r'<(?:img|video) src="([^"]+)"', page)
+    assert any(m.endswith(".png") for m in media), page[-2000:]
+    assert any(m.endswith(".webm") for m in media)
+    for link in media:
+        assert not link.startswith(("/", "http")), link
+        assert (report.parent / link).is_file(), link
 
 
 @pytest.mark.usefixtures("one_browser_at_a_time", "secrets_in_env")

@@ -68,6 +68,8 @@ class Extras:
 
     outcomes: dict[str, str] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
+    # (test, kind, path relative to the dashboard): what pytest-playwright kept of failed tests.
+    media: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def load_charts(extras: Sequence[object]) -> list[str]:
@@ -82,6 +84,29 @@ def load_charts(extras: Sequence[object]) -> list[str]:
         if start >= 0 and end > 0:
             charts.append(content[start : end + len("</svg>")])
     return charts
+
+
+def media_section(media: Sequence[tuple[str, str, str]]) -> str:
+    """Screenshots shown, videos playable and traces linked, per failed browser test (files
+    beside the report, as the run kept them: secrets masked, recordings of a test that typed
+    one withheld)."""
+    if not media:
+        return ""
+    by_test: dict[str, list[str]] = {}
+    for test, kind, path in media:
+        src = _e(path)
+        if kind == "screenshot":
+            item = f'<a href="{src}"><img src="{src}" alt="screenshot" loading="lazy"></a>'
+        elif kind == "video":
+            item = f'<video src="{src}" controls preload="none"></video>'
+        else:
+            item = f'<a href="{src}">{_e(kind)}</a>'
+        by_test.setdefault(test, []).append(item)
+    rows = "".join(
+        f'<li class="media"><code>{_e(test)}</code><div>{"".join(items)}</div></li>'
+        for test, items in by_test.items()
+    )
+    return f'<section><h2>Failed browser tests</h2><ul id="media">{rows}</ul></section>'
 
 
 def area_of_finding(finding_id: str) -> str:
@@ -369,7 +394,8 @@ background:#6b7a8f}.sev.sev-high{background:#b3261e}.sev.sev-medium{background:#
 color:#fff;border-radius:4px;padding:0 5px;font-size:11px}.muted{color:#66707c}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;
 padding:6px;border-bottom:1px solid #e3e7ec;overflow-wrap:anywhere}ul{margin:0;padding-left:16px}
-code{font-size:12px}#findings{table-layout:fixed}.c-sev{width:72px}.c-id{width:22%}
+code{font-size:12px}.media img,.media video{max-width:320px;width:100%;margin:4px 8px 0 0}
+#findings{table-layout:fixed}.c-sev{width:88px}.c-id{width:22%}
 .c-at{width:16%}.c-fix{width:26%}svg.sevbar{display:block;max-width:640px}
 .scroll{overflow-x:auto}@media (max-width:700px){header{padding:12px}
 .grade{width:72px;height:72px;font-size:36px}#findings,#findings tbody,#findings tr,
@@ -468,6 +494,7 @@ def render(
 <section><h2>Accepted findings</h2>{accepted_table}</section>
 <section><h2>History</h2>{trend_svg(runs)}</section>
 {figures_section}
+{media_section(extras.media)}
 <section><h2>How the grade was scored: {grade.score}</h2><p class="muted">The MDN HTTP
 Observatory's modifiers for its categories, our severities for the rest (docs/reports.md).</p>
 <div class="scroll"><table id="score"><tbody>{explain}</tbody></table></div></section>

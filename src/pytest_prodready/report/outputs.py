@@ -15,6 +15,13 @@ from pytest_prodready.report import dashboard, markdown
 from pytest_prodready.report.grade import grade_summary
 from pytest_prodready.report.history import DEFAULT_KEEP, Drift, append, drift, load_runs
 
+# pytest-playwright's user properties for what it kept of a test.
+MEDIA = {
+    "playwright_screenshot": "screenshot",
+    "playwright_video": "video",
+    "playwright_trace": "trace",
+}
+
 __all__ = ["HISTORY_VAR", "STEP_SUMMARY_VAR", "Outputs", "add_options"]
 
 HISTORY_VAR = "PRODREADY_HISTORY"
@@ -108,6 +115,11 @@ class Outputs:
         elif report.when == "teardown" and not report.passed:
             self.extras.outcomes[report.nodeid] = "error"
         self.extras.charts += dashboard.load_charts(getattr(report, "extras", None) or [])
+        for name, value in report.user_properties:
+            kind = MEDIA.get(str(name))
+            # Kept on failure only (the artifacts policy): no outcome check needed here.
+            if kind is not None and (report.nodeid, kind, str(value)) not in self.extras.media:
+                self.extras.media.append((report.nodeid, kind, str(value)))
 
     def write(self, data: dict[str, Any], scrub: Callable[[str], str], written: list[str]) -> None:
         """Write every requested output; ``data`` is the run's summary."""
@@ -124,6 +136,13 @@ class Outputs:
             for label, path in ((Path(p).name, p) for p in written)
         }
         if report:
+            here = Path(report).resolve().parent
+            # pytest-playwright names its files from the directory pytest was started in.
+            root = self.config.invocation_params.dir
+            self.extras.media = [
+                (test, kind, os.path.relpath(Path(root, path).resolve(), here))
+                for test, kind, path in self.extras.media
+            ]
             page = dashboard.render(
                 data, extras=self.extras, runs=runs, drift=self.drift, links=links
             )
