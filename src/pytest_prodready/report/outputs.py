@@ -7,13 +7,14 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prodready.report import dashboard, markdown
-from pytest_prodready.report.grade import grade_summary
 from pytest_prodready.report.history import DEFAULT_KEEP, Drift, append, drift, load_runs
+
+if TYPE_CHECKING:
+    from pytest_prodready.report.dashboard import Extras
 
 # pytest-playwright's user properties for what it kept of a test.
 MEDIA = {
@@ -80,7 +81,9 @@ class Outputs:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.extras = dashboard.Extras()
+        from pytest_prodready.report.dashboard import Extras
+
+        self.extras: Extras = Extras()
         self.drift: Drift | None = None
         self.history_dir = self._history_dir()
         self.keep = self._keep()
@@ -114,7 +117,9 @@ class Outputs:
             self.extras.outcomes[report.nodeid] = report.outcome
         elif report.when == "teardown" and not report.passed:
             self.extras.outcomes[report.nodeid] = "error"
-        self.extras.charts += dashboard.load_charts(getattr(report, "extras", None) or [])
+        from pytest_prodready.report.dashboard import load_charts
+
+        self.extras.charts += load_charts(getattr(report, "extras", None) or [])
         for name, value in report.user_properties:
             kind = MEDIA.get(str(name))
             # Kept on failure only (the artifacts policy): no outcome check needed here.
@@ -123,6 +128,8 @@ class Outputs:
 
     def write(self, data: dict[str, Any], scrub: Callable[[str], str], written: list[str]) -> None:
         """Write every requested output; ``data`` is the run's summary."""
+        from pytest_prodready.report import dashboard, markdown
+
         runs: list[dict[str, Any]] = []
         if self.history_dir is not None:
             runs = load_runs(self.history_dir, data["env"]["name"])
@@ -164,6 +171,8 @@ class Outputs:
         written.append(str(path))
 
     def terminal_lines(self, data: dict[str, Any]) -> list[str]:
+        from pytest_prodready.report.grade import grade_summary
+
         grade = grade_summary(data)
         line = f"grade {grade.letter} (score {grade.score}; how: docs/reports.md)"
         if self.drift is not None and self.drift.previous is not None:
