@@ -559,3 +559,25 @@ def test_prodready_diff_renders_the_same_dashboard(runs: dict[str, Any], tmp_pat
     assert f"<b>{len(new)} new</b>" in page
     assert "against environment staging (since the run of " in page
     assert page.count('<tr class="finding"') == len({f["id"] for f in prod["findings"]})
+
+
+def test_bad_history_keep_is_a_usage_error_naming_its_source(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest_subprocess(
+        "--prodready-history-keep", "0", "-p", "no:cacheprovider"
+    )
+    result.stderr.fnmatch_lines(
+        ["*--prodready-history-keep: must be a whole number from 1 to 10000, got '0'*"]
+    )
+    pytester.makeini("[pytest]\nprodready_history_keep = many\n")
+    (pytester.path / "prodready.toml").write_text('[envs.site]\nembedded = "demo"\n')
+    result = pytester.runpytest_subprocess("--target-env", "site", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*prodready: ini prodready_history_keep is 'many'; it must be a whole number from 1 "
+            "to 10000 (the runs per environment the history keeps). Fix it in your pytest "
+            "configuration or remove it for the default of 30.*"
+        ]
+    )
+    assert "Traceback" not in result.stderr.str()

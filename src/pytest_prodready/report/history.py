@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_KEEP", "Drift", "append", "drift", "load_runs"]
+__all__ = ["Drift", "append", "drift", "load_runs"]
 
-DEFAULT_KEEP = 30
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -33,7 +32,7 @@ def load_runs(directory: Path, env: str) -> list[dict[str, Any]]:
     return runs
 
 
-def append(directory: Path, summary: dict[str, Any], text: str, keep: int = DEFAULT_KEEP) -> Path:
+def append(directory: Path, summary: dict[str, Any], text: str, keep: int) -> Path:
     """Write this run's (already scrubbed) summary text and drop the environment's oldest runs
     beyond ``keep``."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ CI job summary, and the grade lines of the terminal summary."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Callable
@@ -11,10 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prodready.report.history import DEFAULT_KEEP, Drift, append, drift, load_runs
-
 if TYPE_CHECKING:
-    from pytest_prodready.report.dashboard import Extras
+    from pytest_prodready.report.history import Drift
 
 # pytest-playwright's user properties for what it kept of a test.
 MEDIA = {
@@ -25,6 +24,7 @@ MEDIA = {
 
 __all__ = ["HISTORY_VAR", "STEP_SUMMARY_VAR", "Outputs", "add_options"]
 
+DEFAULT_KEEP = 30
 HISTORY_VAR = "PRODREADY_HISTORY"
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
@@ -65,8 +65,6 @@ def add_options(group: Any, parser: pytest.Parser) -> None:
 
 
 def _keep(text: str) -> int:
-    import argparse
-
     try:
         value = int(text)
     except ValueError:
@@ -81,9 +79,10 @@ class Outputs:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        from pytest_prodready.report.dashboard import Extras
-
-        self.extras: Extras = Extras()
+        # Plain fields: the dashboard module is imported only by a run that writes it.
+        self.outcomes: dict[str, str] = {}
+        self.charts: list[str] = []
+        self.media: list[tuple[str, str, str]] = []
         self.drift: Drift | None = None
         self.history_dir = self._history_dir()
         self.keep = self._keep()
@@ -105,30 +104,33 @@ class Outputs:
             return DEFAULT_KEEP
         try:
             return _keep(ini)
-        except Exception:
+        except argparse.ArgumentTypeError:
             raise pytest.UsageError(
                 f"prodready: ini prodready_history_keep is {ini!r}; it must be a whole number "
-                f"from 1 to 10000 (the runs per environment the history keeps). Fix it in your "
-                "pytest configuration or remove it for the default of {DEFAULT_KEEP}."
+                "from 1 to 10000 (the runs per environment the history keeps). Fix it in your "
+                f"pytest configuration or remove it for the default of {DEFAULT_KEEP}."
             ) from None
 
     def note(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.extras.outcomes[report.nodeid] = report.outcome
+            self.outcomes[report.nodeid] = report.outcome
         elif report.when == "teardown" and not report.passed:
-            self.extras.outcomes[report.nodeid] = "error"
-        from pytest_prodready.report.dashboard import load_charts
+            self.outcomes[report.nodeid] = "error"
+        extras = getattr(report, "extras", None) or []
+        if any("prodready-load-chart" in str(e) for e in extras):
+            from pytest_prodready.report.dashboard import load_charts
 
-        self.extras.charts += load_charts(getattr(report, "extras", None) or [])
+            self.charts += load_charts(extras)
         for name, value in report.user_properties:
             kind = MEDIA.get(str(name))
             # Kept on failure only (the artifacts policy): no outcome check needed here.
-            if kind is not None and (report.nodeid, kind, str(value)) not in self.extras.media:
-                self.extras.media.append((report.nodeid, kind, str(value)))
+            if kind is not None and (report.nodeid, kind, str(value)) not in self.media:
+                self.media.append((report.nodeid, kind, str(value)))
 
     def write(self, data: dict[str, Any], scrub: Callable[[str], str], written: list[str]) -> None:
         """Write every requested output; ``data`` is the run's summary."""
         from pytest_prodready.report import dashboard, markdown
+        from pytest_prodready.report.history import append, drift, load_runs
 
         runs: list[dict[str, Any]] = []
         if self.history_dir is not None:
@@ -146,13 +148,12 @@ class Outputs:
             here = Path(report).resolve().parent
             # pytest-playwright names its files from the directory pytest was started in.
             root = self.config.invocation_params.dir
-            self.extras.media = [
+            media = [
                 (test, kind, os.path.relpath(Path(root, path).resolve(), here))
-                for test, kind, path in self.extras.media
+                for test, kind, path in self.media
             ]
-            page = dashboard.render(
-                data, extras=self.extras, runs=runs, drift=self.drift, links=links
-            )
+            extras = dashboard.Extras(self.outcomes, self.charts, media)
+            page = dashboard.render(data, extras=extras, runs=runs, drift=self.drift, links=links)
             self._write(Path(report), scrub(page), written)
         targets = [self.config.getoption("prodready_markdown", None)]
         step_summary = os.environ.get(STEP_SUMMARY_VAR)
