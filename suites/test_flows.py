@@ -8,15 +8,19 @@ environments); the ones here only sign in and out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page
 
 from pytest_prodready import AssertNoFindings, Finding
 from pytest_prodready.browser import LoginOutcome, PageFacts, PageWatch
 from pytest_prodready.browser import checks as browser_checks
 from pytest_prodready.browser.flows import anonymous_visit, log_out, logged_in_visit
 from pytest_prodready.config import Environment, LoginFlow
+
+if TYPE_CHECKING:
+    # Imported for annotations only: a run that selects no flow never loads Playwright.
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.flows]
 

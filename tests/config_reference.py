@@ -66,12 +66,19 @@ _HEALTH = (
 _LIMITS = ("Rate limits", "rate-limits.md")
 _LOAD = ("Load and SLOs", "load.md")
 _FLOWS = ("Browser flows", "browser.md#browser-flows")
+_ROLES = ("Access control and Supabase", "access.md#roles-and-the-access-matrix")
+_SUPABASE = ("Access control and Supabase", "access.md#supabase-what-the-public-key-reaches")
 EXPLAINED: dict[str, tuple[str, str]] = {
     "top level": ("Configuration", "configuration.md"),
     "[browser]": ("Browser checks", "browser.md"),
     "[envs.NAME]": ("Configuration", "configuration.md"),
     "[[envs.NAME.accept]]": ("Accepting a finding", "findings.md#accepting-a-finding"),
+    "[[envs.NAME.access]]": _ROLES,
+    "[envs.NAME.identities]": _ROLES,
+    "[envs.NAME.identities.ROLE]": _ROLES,
+    "[envs.NAME.supabase]": _SUPABASE,
     "[envs.NAME.contract]": ("API contracts", "contracts.md"),
+    "[envs.NAME.email]": ("Mail domain authentication", "email.md"),
     "[envs.NAME.expect]": ("Thresholds", "findings.md#thresholds"),
     "[envs.NAME.flows]": _FLOWS,
     "[envs.NAME.flows.login]": _FLOWS,
@@ -91,7 +98,7 @@ EXPLAINED: dict[str, tuple[str, str]] = {
 }
 
 # Tables whose sub-tables are named by the user: the reference shows a placeholder.
-NAMED = {"requests": '"METHOD /path"', "tiers": "TIER"}
+NAMED = {"requests": '"METHOD /path"', "tiers": "TIER", "identities": "ROLE"}
 
 
 def _where(where: str) -> str:

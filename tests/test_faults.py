@@ -169,11 +169,11 @@ def test_sigint_leaves_no_process_or_port(tmp_path: Path) -> None:
     """Ctrl-C in the middle of ``pytest suites -m smoke --target-env demo``: the run stops,
     and no process it started and no port it listened on survives.
 
-    The demo's ports are found by the run's PID (psutil, else /proc/PID/fd matched against
-    /proc/net/tcp) as soon as the demo has logged its first request (PRODREADY_DEMO_LOG), and
-    checked against the "served at" line the run prints on its way out. The signal goes to the
-    pytest process alone (as a CI runner cancelling a job sends it), not its process group, so
-    the run itself must stop what it started.
+    The demo's ports are found by the PIDs of the run and its children (psutil, else
+    /proc/PID/fd matched against /proc/net/tcp) as soon as the demo has logged its first request
+    (PRODREADY_DEMO_LOG), and checked against the "served at" line the run prints on its way
+    out. The signal goes to the pytest process alone (as a CI runner cancelling a job sends it),
+    not its process group, so the run itself must stop what it started.
     """
     for attempt in range(SIGINT_ATTEMPTS):
         log = tmp_path / f"requests-{attempt}.jsonl"
@@ -190,8 +190,9 @@ def test_sigint_leaves_no_process_or_port(tmp_path: Path) -> None:
             )
             try:
                 serving = _wait_for_first_request(proc, log)
-                ports = listening_ports(proc.pid)
+                # The demo serves from a child process: its listeners are the child's.
                 children = descendants(proc.pid)
+                ports = set().union(*(listening_ports(p) for p in (proc.pid, *children)))
                 if serving:
                     os.kill(proc.pid, signal.SIGINT)
                 ret = proc.wait(timeout=EXIT_AFTER_SIGINT_S)

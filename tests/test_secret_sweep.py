@@ -3,7 +3,9 @@
 One child ``pytest`` runs every suite against an environment built to fail while using its
 secrets: the embedded demo-broken (every suite finds its flaws), a login flow that types the
 real password and then fails (its test keeps browser artifacts), and an API on the fault
-server that reflects the request's headers, the bearer token included, into its error pages.
+server that reflects the request's headers, the bearer token included, into its error pages
+(it also stands in for a Supabase project, the token as its public key, and the token is an
+access-matrix role's).
 The secrets are fresh random values in the environment variables. The run writes every
 report (terminal, HTML, JUnit XML, JSON summary, SARIF, Playwright screenshots and traces);
 none may hold a secret in any spelling :mod:`tests.faults.secret_scan` knows (raw, escaped,
@@ -63,6 +65,20 @@ success_url = "/not-where-login-lands"
 logout_selector = "#logout-submit"
 session_cookie = "session"
 
+[envs.sweep.identities.admin]
+token_secret = "api_token"
+
+[[envs.sweep.access]]
+path = "/dashboard"
+allow = ["admin"]
+
+# The echo API stands in for Supabase: it reflects the key into its error pages.
+[envs.sweep.supabase]
+url = "http://127.0.0.1:{port}/echo/api/echo"
+anon_key_secret = "api_token"
+private_tables = ["profiles"]
+private_buckets = ["uploads"]
+
 [[envs.sweep.rate_limits]]
 name = "login"
 path = "/api/auth/login"
@@ -107,9 +123,10 @@ def test_a_run_failing_everywhere_with_secrets_leaves_none_behind(
     output = launched.output
     assert launched.ret == 1, f"exit {launched.ret} after {launched.wall_s:.0f} s:\n{output}"
 
-    # The run failed in every suite (but load: the env declares none), and really used both
-    # secrets.
-    suites = {path.stem for path in (ROOT / "suites").glob("test_*.py")} - {"test_load"}
+    # The run failed in every suite (but load and email: the env declares neither, and the
+    # email suite only reads public DNS records), and really used both secrets.
+    declared_by_none = {"test_load", "test_email"}
+    suites = {path.stem for path in (ROOT / "suites").glob("test_*.py")} - declared_by_none
     passed = suites - failed_suites(out / "junit.xml")
     assert not passed, f"suites without a failure: {sorted(passed)}"
     # The demo took the typed password: the login got through, only to the wrong page.

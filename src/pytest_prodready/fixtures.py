@@ -27,6 +27,7 @@ __all__ = [
     "fetch",
     "gather_once",
     "http",
+    "mask_secret",
     "record_figure",
     "secret",
     "target",
@@ -49,6 +50,14 @@ def api_url(target: Environment) -> str:
     """The environment's API base URL (``api_url``, else ``base_url``)."""
     assert target.api_url is not None
     return target.api_url
+
+
+@pytest.fixture(scope="session")
+def mask_secret(pytestconfig: pytest.Config) -> Callable[[str, str], None]:
+    """``mask_secret("session of admin", value)``: a value the run obtained (a session
+    cookie, a token a login handed out) is masked from then on, as ``[masked:<name>]``,
+    wherever a declared secret is: assertion messages, logs, every report."""
+    return runtime_of(pytestconfig).redactor.register
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready import fixtures
+from pytest_prodready.browser import chain
 from pytest_prodready.browser import plugin as browser
 from pytest_prodready.config import (
     Environment,
@@ -36,7 +37,12 @@ MARKERS = {
     "ratelimit": "rate-limit bursts (destructive: skipped on protected envs)",
     "destructive": "writes data or stresses the target: skipped on protected envs",
     "slow": "long-running: nightly only",
+    "waits": "waits on the target's clock (a rate-limit reset): runs after the other tests, "
+    "so its wait overlaps their work",
 }
+# Tests whose traffic the session's client does not carry (a browser, schemathesis, locust)
+# and may meet a rate limiter's lockout: they run after the resets.
+AFTER_RESETS = ("flows", "contract", "load")
 GATE_TIMEOUT_EXIT = pytest.ExitCode.TESTS_FAILED
 
 _CLEANUP_KEY = pytest.StashKey[list[Callable[[], None]]]()
@@ -53,6 +59,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.pluginmanager.register(fixtures, "prodready.fixtures")
+    if not chain.playwright_plugin_loaded(config.pluginmanager):
+        # Blocked (``-p no:playwright``) for a faster start: the same fixtures, Playwright
+        # imported only by a browser test. Registered first, so the overrides below win.
+        config.pluginmanager.register(chain, "prodready.browser-chain")
     # Registered after pytest-playwright, so its overrides of that plugin's fixtures win.
     config.pluginmanager.register(browser, "prodready.browser")
     redactor = Redactor()
@@ -69,6 +79,33 @@ def pytest_configure(config: pytest.Config) -> None:
     env = runtime.declared
     if env.base_url and not runtime.base_url_override:
         config.option.base_url = env.base_url
+    if _runs_tests_here(config):
+        runtime.launch()
+
+
+def _chosen_for_the_run(config: pytest.Config) -> bool:
+    """Whether the environment was chosen for this run (``--target-env``, the environment
+    variable, the ini option), not only named by ``default_env``."""
+    return bool(
+        config.getoption("target_env")
+        or os.environ.get(TARGET_ENV_VAR)
+        or config.getini("prodready_target_env")
+    )
+
+
+def _runs_tests_here(config: pytest.Config) -> bool:
+    """Whether this process runs tests against an environment chosen for the run: not an
+    xdist controller, not ``--collect-only``, not a bare ``pytest`` under ``default_env``
+    (the project's own tests may never touch the target)."""
+    if not _chosen_for_the_run(config) or config.option.collectonly:
+        return False
+    return hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    runtime = session.config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.finish()
 
 
 def _add_builtin_suites(config: pytest.Config, runtime: Runtime) -> None:
@@ -79,13 +116,8 @@ def _add_builtin_suites(config: pytest.Config, runtime: Runtime) -> None:
     ini option): ``default_env`` keeps a bare ``pytest`` running the project's own tests.
     xdist workers decide the same from the same command line.
     """
-    chosen = (
-        config.getoption("target_env")
-        or os.environ.get(TARGET_ENV_VAR)
-        or config.getini("prodready_target_env")
-    )
     if (
-        not chosen
+        not _chosen_for_the_run(config)
         or config.args_source is pytest.Config.ArgsSource.ARGS
         or not builtin_suites_wanted(config)
     ):
@@ -172,6 +204,7 @@ PARAMETERS: dict[str, Callable[[Environment], tuple[object, ...]]] = {
     "protected_page": lambda env: env.protected_pages,
     "guarded_endpoint": lambda env: env.guarded_endpoints,
     "rate_limit": lambda env: env.rate_limits,
+    "access_rule": lambda env: env.access,
 }
 
 
@@ -230,9 +263,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     runtime = config.stash.get(RUNTIME_KEY, None)
     if runtime is None:
         return
-    # Rate-limit bursts first: earlier traffic (contracts, pages) would spend the limiter's
-    # budget and leave a correct limiter looking broken. A stable sort keeps the rest in order.
-    items.sort(key=lambda item: item.get_closest_marker("ratelimit") is None)
+    items.sort(key=_run_order)
     env, protection = runtime.declared, runtime.protection
     if not protection.protected or config.getoption("allow_destructive") == protection.owner:
         return
@@ -248,6 +279,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"run it with --allow-destructive={protection.owner}"
                 )
             )
+
+
+def _run_order(item: pytest.Item) -> int:
+    """Rate-limit bursts first: earlier traffic (contracts, pages) would spend the limiter's
+    budget and leave a correct limiter looking broken. Then the work that goes through the
+    session's client (which holds back from a locked-out path), then the waits for the
+    limiters to reset, overlapped by that work, then what the client does not carry. A stable
+    sort keeps each group in collection order."""
+    if item.get_closest_marker("waits"):
+        return 2
+    if item.get_closest_marker("ratelimit"):
+        return 0
+    if any(item.get_closest_marker(name) for name in AFTER_RESETS):
+        return 3
+    return 1
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -159,6 +159,10 @@ def report_args(out: Path) -> list[str]:
         str(out / "summary.md"),
         "--prodready-artifacts",
         "all",
+        # pytest-playwright back on (the repository's addopts block it): its traces are
+        # artifacts the sweep must find clean.
+        "-p",
+        "playwright",
         "--output",
         str(out / "playwright"),
         "-p",

@@ -24,6 +24,7 @@ from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "LIMIT_HEADERS",
+    "RESET_MARGIN_S",
     "Burst",
     "Quota",
     "Sample",
@@ -34,6 +35,7 @@ __all__ = [
     "evaluate_reset",
     "figure",
     "none_observed",
+    "reset_due",
     "reset_unverified",
     "reset_wait_s",
     "retry_after_s",
@@ -139,6 +141,8 @@ class Burst:
     spent_wait_s: float | None = None
     # The burst waited out this many seconds of a spent budget before it began again.
     waited_s: float = 0.0
+    # time.perf_counter() when the samples' clock started (their ``t`` counts from it).
+    started: float = 0.0
 
     @property
     def first_429(self) -> Sample | None:
@@ -153,6 +157,18 @@ def reset_wait_s(sample: Sample, spec: RateLimitSpec) -> float:
         return wait
     resets = [q.reset_s for q in sample.quotas() if q.reset_s is not None]
     return max(resets) if resets else spec.window_s
+
+
+RESET_MARGIN_S = 0.5
+
+
+def reset_due(burst: Burst) -> float | None:
+    """When (``time.perf_counter()``) the limiter should serve again: the first 429's arrival
+    plus the wait it asked for and a margin; None without a 429."""
+    first = burst.first_429
+    if first is None:
+        return None
+    return burst.started + first.elapsed_s + reset_wait_s(first, burst.spec) + RESET_MARGIN_S
 
 
 def budget_left(burst: Burst) -> int | None:

@@ -20,7 +20,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_prodready.config._table import Table
+from pytest_prodready.config.access import (
+    AccessRule,
+    Identity,
+    SupabaseSpec,
+    parse_access,
+    parse_identities,
+    parse_supabase,
+)
 from pytest_prodready.config.contract import ContractSpec, parse_contract
+from pytest_prodready.config.email import EmailSpec, parse_email
 from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
 from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
@@ -109,6 +118,10 @@ class Environment:
     load: LoadSpec | None = None
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
+    email: EmailSpec | None = None
+    identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
+    access: tuple[AccessRule, ...] = ()
+    supabase: SupabaseSpec | None = None
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -186,6 +199,8 @@ def _environment(
     setting = t.boolean("protected", False) if "protected" in data else None
     protected = setting if setting is not None else protected_name_pattern(name) is not None
     tiers = parse_tiers(t.table("tiers"), secrets)
+    login = _flows(t.table("flows"), secrets)
+    identities = parse_identities(t.table("identities"), secrets, login)
     env = Environment(
         name=name,
         base_url=base_url,
@@ -213,8 +228,12 @@ def _environment(
         ratelimit_probe=parse_ratelimit_probe(t.table("ratelimit_probe")),
         contract=parse_contract(t.table("contract"), secrets),
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
-        login=_flows(t.table("flows"), secrets),
+        login=login,
         vitals=parse_vitals(t.table("vitals")),
+        email=parse_email(t.table("email")),
+        identities=identities,
+        access=parse_access(t.tables("access"), identities),
+        supabase=parse_supabase(t.table("supabase"), secrets),
     )
     t.finish()
     return env

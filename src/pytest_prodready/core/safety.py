@@ -10,16 +10,21 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "GATED_MARKERS",
+    "READ_ONLY_POSTS",
     "SAFETY_PREFIX",
     "bare_host",
     "home_hosts",
     "hop_is_home",
     "leaves_for",
+    "read_only",
     "redact_location",
 ]
 
 # Tests with these marks write data or stress the target: held back on protected envs.
 GATED_MARKERS = ("destructive", "load", "ratelimit")
+# Calls that carry a writing verb but only read, so checks send them on protected envs too:
+# Supabase Storage lists a bucket's objects with POST (the search travels in the body).
+READ_ONLY_POSTS = ("/storage/v1/object/list/",)
 # Every skip the gate causes starts so; the terminal summary and the reports count them by it.
 SAFETY_PREFIX = "prodready safety:"
 
@@ -82,3 +87,18 @@ def redact_location(location: str) -> str:
     accepts is redacted too."""
     cut = min((i for i in (location.find("?"), location.find("#")) if i >= 0), default=None)
     return _USERINFO.sub(r"\1", location[:cut])
+
+
+def read_only(method: str, path: str) -> bool:
+    """Whether a request only reads: GET, HEAD and OPTIONS, and the POSTs of
+    :data:`READ_ONLY_POSTS` followed by exactly one path segment (the bucket)."""
+    verb = method.upper()
+    if verb in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if verb != "POST":
+        return False
+    for prefix in READ_ONLY_POSTS:
+        rest = path.removeprefix(prefix) if path.startswith(prefix) else None
+        if rest and "/" not in rest.rstrip("/") and rest not in (".", ".."):
+            return True
+    return False

@@ -74,12 +74,17 @@ class DemoServer:
         """PEM of the CA that signed the server certificate; clients verify with it."""
         return self._started()[2]
 
-    def start(self, timeout: float = 10.0) -> None:
-        """Return once both listeners serve; RuntimeError if that takes over `timeout` s."""
+    def start(
+        self, timeout: float = 10.0, sockets: tuple[socket.socket, socket.socket] | None = None
+    ) -> None:
+        """Return once both listeners serve; RuntimeError if that takes over `timeout` s.
+
+        ``sockets`` (HTTPS, HTTP) are listening sockets bound by the caller (a parent process
+        that knew the ports before this one started); by default both are bound here."""
         if self._thread is not None:
             raise RuntimeError("DemoServer.start() was already called")
         try:
-            self._launch(timeout)
+            self._launch(timeout, sockets)
         except BaseException:
             self.stop()
             raise
@@ -97,6 +102,10 @@ class DemoServer:
                 self._thread.join(_STOP_TIMEOUT_SECONDS)
         for sock in self._sockets:
             sock.close()
+
+    def busy(self) -> bool:
+        """Whether a request is being answered (its log line not yet written)."""
+        return any(server.server_state.tasks for server in self._servers)
 
     def __enter__(self) -> Self:
         self.start()
@@ -130,12 +139,12 @@ class DemoServer:
         cert.configure_cert(context)
         return ca_bundle, context
 
-    def _launch(self, timeout: float) -> None:
+    def _launch(self, timeout: float, sockets: tuple[socket.socket, socket.socket] | None) -> None:
         for name in _UVICORN_LOGGERS:
             # addFilter ignores a filter that is already installed.
             logging.getLogger(name).addFilter(_QUIET)
-        # Bound here, before anything runs, so the ports are ours: no pick-then-bind race.
-        self._sockets = [_listening_socket(), _listening_socket()]
+        # Bound before anything runs, so the ports are ours: no pick-then-bind race.
+        self._sockets = list(sockets) if sockets else [listening_socket(), listening_socket()]
         https_port, http_port = (sock.getsockname()[1] for sock in self._sockets)
         base_url, http_url = f"https://{_HOST}:{https_port}", f"http://{_HOST}:{http_port}"
         ca_bundle, tls = self._issue_certificate(https_port)
@@ -172,7 +181,8 @@ class DemoServer:
         )
 
 
-def _listening_socket() -> socket.socket:
+def listening_socket() -> socket.socket:
+    """A TCP socket listening on 127.0.0.1, on a port the kernel picks."""
     # proto must be IPPROTO_TCP, not the default 0: asyncio only sets TCP_NODELAY on such
     # sockets, and without it every response waits ~40 ms on Nagle and delayed ACKs.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -88,6 +88,24 @@ class TargetClient(httpx.Client):
     ``next_request``, and the error is noted in ``response.extensions["prodready_bad_location"]``.
     """
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lockouts: dict[str, float] = {}
+        self._lockouts_guard = threading.Lock()
+
+    def hold(self, path: str, until: float) -> None:
+        """Send nothing to ``path`` before ``until`` (``time.perf_counter()``): a rate-limit
+        burst locked it out, and other tests run while its reset is awaited."""
+        with self._lockouts_guard:
+            self._lockouts[path] = max(until, self._lockouts.get(path, 0.0))
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        with self._lockouts_guard:
+            until = self._lockouts.get(request.url.path, 0.0)
+        if (wait := until - time.perf_counter()) > 0:
+            time.sleep(wait)
+        return super().send(request, **kwargs)
+
     def _build_redirect_request(self, request: httpx.Request, response: httpx.Response) -> Any:
         try:
             return super()._build_redirect_request(request, response)

@@ -30,7 +30,7 @@ from pytest_prodready.core.safety import redact_location
 from pytest_prodready.http import ssl_context
 from pytest_prodready.init.decide import ENV_NAME, decide, default_env_name
 from pytest_prodready.init.probe import LIMITS, ProbeError, probe
-from pytest_prodready.init.render import append, render, summary
+from pytest_prodready.init.render import append, render, startup_tip, summary
 
 __all__ = ["main"]
 
@@ -279,7 +279,19 @@ def run_init(args: argparse.Namespace) -> int:
         text = append(existing, starter, today=today)
     write_checked(path, text, env)
     print(summary(starter, path=str(path), command=command, added=existing is not None), end="")
+    tip = startup_tip(_pytest_config_text(path.parent))
+    if tip:
+        print(tip, end="")
     return 0
+
+
+def _pytest_config_text(directory: Path) -> str:
+    """The project's pytest configuration files, as text (empty where none is readable)."""
+    texts = []
+    for name in ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            texts.append((directory / name).read_text(encoding="utf-8"))
+    return "\n".join(texts)
 
 
 def main(argv: list[str] | None = None) -> int:

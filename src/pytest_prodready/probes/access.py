@@ -45,6 +45,7 @@ __all__ = [
     "forged_cookie_values",
     "forged_session",
     "middleware_subrequest",
+    "public_texts",
     "session_cookie_names",
     "subrequest_value",
     "supabase_refs",
@@ -104,10 +105,15 @@ def find_supabase_refs(fetch: ResponseCache, env: Environment) -> tuple[str, ...
     """The refs the env's URLs, its pages and the same-origin scripts they load reveal.
 
     A Supabase app ships its project URL to every browser (``NEXT_PUBLIC_SUPABASE_URL``).
-    Pages and scripts come from the session's response cache, so the bundle suite has usually
-    paid for them already. A page or script that cannot be read reveals nothing: its own test
-    reports it.
     """
+    return supabase_refs(public_texts(fetch, env))
+
+
+def public_texts(fetch: ResponseCache, env: Environment) -> list[str]:
+    """The env's URLs, its pages and the same-origin scripts they load: what every browser
+    gets. Pages and scripts come from the session's response cache, so the bundle suite has
+    usually paid for them already. A page or script that cannot be read reveals nothing: its
+    own test reports it."""
     texts = [url for url in (env.base_url, env.api_url) if url]
     for path in env.page_paths:
         try:
@@ -123,7 +129,7 @@ def find_supabase_refs(fetch: ResponseCache, env: Environment) -> tuple[str, ...
                 continue
             if script.status_code == 200:
                 texts.append(script.text)
-    return supabase_refs(texts)
+    return texts
 
 
 def session_cookie_names(configured: str | None, refs: Iterable[str] = ()) -> tuple[str, ...]:

@@ -53,7 +53,7 @@ def burst(
     if opening.status == 429:
         wait = reset_wait_s(opening, spec)
         if wait > spec.max_reset_wait_s:
-            return Burst(spec, (opening,), url, spent_wait_s=wait)
+            return Burst(spec, (opening,), url, spent_wait_s=wait, started=start)
         sleep(wait + 0.5)
         waited = wait
         start = time.perf_counter()
@@ -71,7 +71,8 @@ def burst(
                 samples.append(sample)
                 if sample.status == 429:
                     stop.set()
-    return Burst(spec, tuple(sorted(samples, key=lambda s: s.index)), url, waited_s=waited)
+    ordered = tuple(sorted(samples, key=lambda s: s.index))
+    return Burst(spec, ordered, url, waited_s=waited, started=start)
 
 
 def safe_reads(client: httpx.Client, path: str, *, count: int, within_s: float) -> list[Sample]:

@@ -22,13 +22,12 @@ import pytest
 from pytest_prodready.config import ConfigFile, Environment
 from pytest_prodready.core.safety import bare_host, home_hosts
 from pytest_prodready.core.secrets import Redactor, SecretStore
-from pytest_prodready.target.embedded import TargetError, start_demo
+from pytest_prodready.target.embedded import DemoProcess, TargetError, launch_demo, start_demo
 from pytest_prodready.target.protection import Protection
 
 if TYPE_CHECKING:
     import httpx
 
-    from pytest_prodready.demo import DemoServer
     from pytest_prodready.http import ResponseCache
 
 T = TypeVar("T")
@@ -90,7 +89,8 @@ class Runtime:
         self.secrets = SecretStore(selection.name, self.declared.secrets, secret_sources, redactor)
         self._lock = threading.RLock()
         self._env: Environment | None = None
-        self._demo: DemoServer | None = None
+        self._demo: DemoProcess | None = None
+        self._launched: DemoProcess | None = None
         self._workdir: Path | None = None
         self._client: httpx.Client | None = None
         self._cache: ResponseCache | None = None
@@ -105,8 +105,26 @@ class Runtime:
         return self.declared.embedded
 
     @property
-    def demo(self) -> DemoServer | None:
+    def demo(self) -> DemoProcess | None:
         return self._demo
+
+    def launch(self) -> None:
+        """Start an embedded demo now, without waiting for it: it gets ready while the run
+        collects, and the first use of the environment waits only for what is left. A
+        failure to start is reported at that first use, as without this call."""
+        with self._lock:
+            if self.embedded is None or self._env is not None or self._launched is not None:
+                return
+            self._workdir = Path(tempfile.mkdtemp(prefix="prodready-demo-"))
+            try:
+                self._launched = launch_demo(self.declared, self._workdir)
+            except TargetError:
+                self._launched = None
+
+    def finish(self) -> None:
+        """Tell an embedded demo that the tests are done: it stops while the run reports."""
+        if self._demo is not None:
+            self._demo.finish()
 
     def environment(self) -> Environment:
         """The environment with its URLs filled in (starting the embedded demo if needed)."""
@@ -118,8 +136,10 @@ class Runtime:
     def _resolve(self) -> Environment:
         env = self.declared
         if env.embedded is not None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="prodready-demo-"))
-            self._demo, env = start_demo(env, self._workdir)
+            if self._workdir is None:
+                self._workdir = Path(tempfile.mkdtemp(prefix="prodready-demo-"))
+            launched, self._launched = self._launched, None
+            self._demo, env = start_demo(env, self._workdir, launched)
         if self.base_url_override:
             env = dataclasses.replace(env, base_url=self.base_url_override)
         if env.api_url is None:
@@ -232,9 +252,10 @@ class Runtime:
             if self._client is not None:
                 self._client.close()
                 self._client = None
-            if self._demo is not None:
-                self._demo.stop()
-                self._demo = None
+            for demo in (self._demo, self._launched):
+                if demo is not None:
+                    demo.stop()
+            self._demo = self._launched = None
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None

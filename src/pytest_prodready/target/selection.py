@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,25 @@ def _select(config: pytest.Config, cfg: ConfigFile | None) -> Selection | None:
     return None
 
 
+class CatalogueIds(Collection[str]):
+    """The catalogue's finding ids, gathered only when an ``accept`` entry needs checking:
+    that imports every rule module (browser, contracts, load), which a config without
+    ``accept`` entries never needs at start-up."""
+
+    @cached_property
+    def _ids(self) -> frozenset[str]:
+        return frozenset(catalogue())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
     explicit, origin = config.getoption("prodready_config"), "--prodready-config"
     if not explicit and os.environ.get(CONFIG_VAR):
@@ -45,7 +65,7 @@ def _load(config: pytest.Config) -> tuple[ConfigFile | None, str]:
     if found is None:
         return None, f"prodready.toml or [tool.prodready] in pyproject.toml under {config.rootpath}"
     path, origin = found
-    cfg = load_config(path, origin, known_ids=catalogue())
+    cfg = load_config(path, origin, known_ids=CatalogueIds())
     if cfg is None and explicit:
         raise pytest.UsageError(
             f"prodready: {path} ({origin}) has no [tool.prodready] table. "
