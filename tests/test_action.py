@@ -89,7 +89,7 @@ def test_action_steps_call_the_script_with_every_input() -> None:
     browser = next(s for s in steps if "--needs-browser" in s.get("run", ""))
     assert "chromium ffmpeg" in browser["run"]
     uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
-    assert uploads[0]["with"]["path"] == "${{ inputs.reports }}"
+    assert uploads[0]["with"]["path"].splitlines() == ["${{ inputs.reports }}", "test-results"]
     assert uploads[0]["if"] == "always()"
     sarif = next(s for s in steps if "upload-sarif" in str(s.get("uses", "")))
     assert "inputs.upload-sarif == 'true'" in sarif["if"]

@@ -80,6 +80,9 @@ def run_flows(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         "no:cacheprovider",
         "-p",
         "no:xdist",
+        # The recommended addopts block pytest-playwright; a run that wants video brings it back.
+        "-p",
+        "playwright",
         "--output",
         str(pytester.path / "out"),
         *args,

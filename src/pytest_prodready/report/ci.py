@@ -85,9 +85,6 @@ def command(environ: Mapping[str, str]) -> list[str]:
         f"--prodready-sarif={reports / 'prodready.sarif'}",
         f"--prodready-report={reports / 'dashboard.html'}",
         f"--prodready-markdown={reports / 'summary.md'}",
-        # Screenshots and recordings of failed browser tests, beside the dashboard that shows
-        # them, in the same artifact.
-        f"--output={reports / 'test-results'}",
     ]
     if markers.strip():
         args += ["-m", markers]
