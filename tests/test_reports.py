@@ -192,7 +192,11 @@ def test_html_environment_names_target_version_seen_and_run_time(
 
 def test_terminal_block_counts_and_names_the_reports(broken: tuple[Path, str]) -> None:
     _, stdout = broken
-    block = re.search(r"prodready summary -+\n(.*?)\n((?:report written: .*\n)+)", stdout)
+    block = re.search(
+        r"prodready summary -+\n(.*?)\ngrade [A-F][+-]? \(score \d+; how: docs/reports.md\)\n"
+        r"((?:report written: .*\n)+)",
+        stdout,
+    )
     assert block, stdout[-2000:]
     assert re.match(
         r"env 'demo-broken': \d+ failing findings \(\d+ high, \d+ medium, \d+ low, \d+ info\); "

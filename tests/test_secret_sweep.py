@@ -138,6 +138,9 @@ def test_a_run_failing_everywhere_with_secrets_leaves_none_behind(
     assert "authorization: Bearer [masked:api_token]" in output
 
     scanned = [("terminal output", output), *texts(out)]
+    names = {name for name, _ in scanned}
+    assert {"dashboard.html", "summary.md"} <= names, "the dashboard and job summary are swept"
+    assert any(name.startswith("history/") for name in names), "the history entry is swept"
     assert any("trace.zip!" in name for name, _ in scanned), "no trace kept: nothing to scan"
     # Screenshots and a trace's screencast frames are read too, byte for byte (what that
     # proves: see secret_scan.BINARY). No video: that needs --video and Playwright's ffmpeg.

@@ -109,6 +109,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"that ship with pytest-prodready beside your tests (also ${BUILTIN_SUITES_VAR}=0, "
         "ini prodready_builtin_suites = false).",
     )
+    from pytest_prodready.report.outputs import add_options
+
+    add_options(group, parser)
     parser.addini("prodready_target_env", "default target environment for pytest-prodready")
     parser.addini(
         "prodready_builtin_suites",

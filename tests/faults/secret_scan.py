@@ -151,6 +151,12 @@ def report_args(out: Path) -> list[str]:
         str(out / "summary.json"),
         "--prodready-sarif",
         str(out / "prodready.sarif"),
+        "--prodready-report",
+        str(out / "dashboard.html"),
+        "--prodready-history",
+        str(out / "history"),
+        "--prodready-markdown",
+        str(out / "summary.md"),
         "--prodready-artifacts",
         "all",
         # pytest-playwright back on (the repository's addopts block it): its traces are

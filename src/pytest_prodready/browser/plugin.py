@@ -94,10 +94,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     channel = config.getoption("--browser-channel", default=None)
     if channel:
         chromium = f"channel {channel} (from --browser-channel)"
+    video = _video(config)
     config.stash[_HEADER_KEY] = [
         f"prodready browser: chromium {chromium}",
+        *([video] if video else []),
         apply(config.option, policy, protected=protected),
     ]
+
+
+def _video(config: pytest.Config) -> str | None:
+    """Before any test: video with the system ffmpeg, or off, said in one line."""
+    if getattr(config.option, "video", "off") == "off":
+        return None
+    from pytest_prodready.browser.ffmpeg import enable_system_ffmpeg
+
+    support = enable_system_ffmpeg()
+    if support.problem is not None:
+        config.option.video = "off"
+        return f"prodready browser: {support.problem}"
+    return f"prodready browser: video {config.option.video} with ffmpeg {support.ffmpeg}"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -1,6 +1,6 @@
 """Environment drift: what one environment's run found that another's did not.
 
-    prodready-diff staging.json prod.json
+    prodready-diff staging.json prod.json [--html drift.html]
     python -m pytest_prodready.report.diff staging.json prod.json
 
 Compares two JSON summaries (``--prodready-json``): findings present in only one of them
@@ -122,13 +122,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("a", type=Path, help="the reference run, e.g. staging.json")
     parser.add_argument("b", type=Path, help="the run to judge, e.g. prod.json")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="also write B's dashboard, with what B has that A has not as new",
+    )
     args = parser.parse_args(argv)
     try:
-        drift = compare(load(args.a), load(args.b))
+        a, b = load(args.a), load(args.b)
+        drift = compare(a, b)
     except InputError as exc:
         print(f"prodready-diff: {exc}", file=sys.stderr)
         return 2
     print(drift.render())
+    if args.html:
+        from pytest_prodready.report import dashboard, history
+
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        page = dashboard.render(b, runs=[a, b], drift=history.drift(a, b))
+        args.html.write_text(page, encoding="utf-8")
     return 1 if drift.regressed else 0
 
 

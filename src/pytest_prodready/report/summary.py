@@ -21,6 +21,7 @@ from pytest_prodready.core.findings import Finding, Severity
 from pytest_prodready.core.keys import ACCEPTED_KEY, FINDINGS_KEY
 from pytest_prodready.core.safety import SAFETY_PREFIX
 from pytest_prodready.report.docs import finding_url
+from pytest_prodready.report.outputs import Outputs
 from pytest_prodready.target.runtime import Runtime
 
 __all__ = ["SCHEMA_VERSION", "Collector", "payload", "security_headers"]
@@ -164,6 +165,8 @@ class Collector:
         self.safety_skips = 0
         self.written: list[str] = []
         self.base_urls: set[str] = set()
+        self.outputs = Outputs(config)
+        self.data: dict[str, Any] | None = None
         self._describe_in_metadata()
 
     def base_url(self) -> str | None:
@@ -231,6 +234,7 @@ class Collector:
                 self.headers.setdefault(path, seen)
             if data.get("base_url"):
                 self.base_urls.add(data["base_url"])
+        self.outputs.note(report)
         figures = {k: v for k, v in report.user_properties if isinstance(k, str)}
         if figures and report.when == "call":
             self.figures[report.nodeid] = figures
@@ -284,6 +288,8 @@ class Collector:
                 text = scrub(json.dumps(render(), indent=2, ensure_ascii=False))
                 target.write_text(text + "\n", encoding="utf-8")
                 self.written.append(str(target))
+        self.data = data
+        self.outputs.write(data, scrub, self.written)
 
     def reports(self) -> list[str]:
         """Every report file this run wrote: ours, then pytest-html's and JUnit's."""
@@ -315,6 +321,9 @@ class Collector:
             f"{len(below)} below --fail-on; {len(self.accepted)} accepted; "
             f"{self.safety_skips} skipped by the safety gate"
         )
+        if self.data is not None:
+            for line in self.outputs.terminal_lines(self.data):
+                terminalreporter.line(line)
         # Measured figures a passing run must still show (they come back from xdist workers).
         for figure in sorted({f["ratelimit"] for f in self.figures.values() if "ratelimit" in f}):
             terminalreporter.line(f"rate limit: {figure}")
