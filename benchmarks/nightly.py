@@ -56,8 +56,10 @@ def main() -> None:
     if problem:
         sys.exit(f"nightly benchmark: {problem}")
     build = ensure_build()
-    cached = build.build_s is None
-    print("build: cached" if cached else f"build: npm ci {build.npm_ci_s} s, {build.build_s} s")
+    if build.build_s is None:
+        print("build: cached")
+    else:
+        print(f"build: npm ci {build.npm_ci_s or 0:.1f} s, next build {build.build_s:.1f} s")
     walls: list[float] = []
     longest: list[float] = []
     with tempfile.TemporaryDirectory(prefix="prodready-nightly-") as tmp:
