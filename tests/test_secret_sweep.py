@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 
 from tests.faults import harness
-from tests.faults.secret_scan import BINARY, fresh_values, occurrences, report_args, texts
+from tests.faults.secret_scan import (
+    BINARY,
+    fresh_values,
+    occurrences,
+    playwright_args,
+    report_args,
+    texts,
+)
 from tests.faults.server import FaultServer
 from tests.test_browser import one_browser_at_a_time  # noqa: F401 - a fixture: one Chromium
 
@@ -118,7 +125,7 @@ def test_a_run_failing_everywhere_with_secrets_leaves_none_behind(
     values = fresh_values(SECRETS)
     args = [str(ROOT / "suites"), "--prodready-config", str(config), "--target-env", "sweep"]
     launched = harness.launch(
-        [*args, *report_args(out), "-p", "no:xdist"],
+        [*args, *playwright_args(out), *report_args(out), "-p", "no:xdist"],
         cwd=out,
         watchdog_s=WATCHDOG_S,
         env=harness.child_env(values),

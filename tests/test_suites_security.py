@@ -84,6 +84,7 @@ def test_demo_has_no_finding_at_any_severity(pytester: pytest.Pytester) -> None:
             "*- prodready summary -*",
             "env 'demo': 0 failing findings (0 high, 0 medium, 0 low, 0 info); 0 below "
             "--fail-on; 0 accepted; 0 skipped by the safety gate",
+            "grade A+ (score *; how: docs/reports.md)",
             "reports: none written (ask with --prodready-json, --prodready-sarif, --html or "
             "--junitxml)",
         ],

@@ -28,6 +28,7 @@ __all__ = [
     "base64_stable",
     "fresh_values",
     "occurrences",
+    "playwright_args",
     "report_args",
     "texts",
     "variants",
@@ -140,7 +141,8 @@ def occurrences(
 
 
 def report_args(out: Path) -> list[str]:
-    """Every report a run can write, into ``out``; Playwright's artifacts too, all of them."""
+    """Every report a run can write, into ``out``, and every artifact kept (pytest-playwright's
+    traces, when the run brings that plugin back: see :func:`playwright_args`)."""
     return [
         "--junitxml",
         str(out / "junit.xml"),
@@ -159,12 +161,13 @@ def report_args(out: Path) -> list[str]:
         str(out / "summary.md"),
         "--prodready-artifacts",
         "all",
-        # pytest-playwright back on (the repository's addopts block it): its traces are
-        # artifacts the sweep must find clean.
-        "-p",
-        "playwright",
-        "--output",
-        str(out / "playwright"),
         "-p",
         "no:cacheprovider",
     ]
+
+
+def playwright_args(out: Path) -> list[str]:
+    """pytest-playwright back on (the repository's addopts block it), its artifacts in
+    ``out``: for a run in a child process (in-process runs find its module already
+    imported, and pytest refuses to load it again by name)."""
+    return ["-p", "playwright", "--output", str(out / "playwright")]
