@@ -7,14 +7,13 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-# In-process pytester runs drop modules first imported inside them; httpx caches httpcore's
-# exception classes on first use, so httpcore must be imported once, out here, for good.
+# In-process pytester runs drop modules first imported inside them, so these are imported
+# once, out here, for good. httpx caches httpcore's exception classes on first use. Inner runs
+# (no addopts of ours) load the plugins of pytest-playwright and schemathesis, which this run
+# blocks: imported anew by every in-process run they would cost over 1 s each (enough to upset
+# the tests that time a target's behaviour).
 import httpcore  # noqa: F401
 import pytest
-
-# Inner runs (no addopts of ours) load these plugins, which this run blocks: imported here
-# once, or every in-process run would import them anew (over 1 s each, enough to upset the
-# tests that time a target's behaviour).
 import pytest_playwright.pytest_playwright  # noqa: F401
 import schemathesis.pytest.plugin  # noqa: F401
 
