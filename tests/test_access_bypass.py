@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pytest_prodready.probes import access
-from tests.faults.secret_scan import fresh_values, occurrences, texts
+from tests.faults.secret_scan import failing_findings, fresh_values, occurrences, texts
 from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,8 +254,7 @@ class Run:
 
     @property
     def failing_ids(self) -> set[str]:
-        summary = json.loads((self.out / "summary.json").read_text())
-        return {f["id"] for f in summary["findings"] if f["status"] == "failing"}
+        return set(failing_findings(self.out))
 
 
 @pytest.fixture

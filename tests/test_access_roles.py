@@ -32,7 +32,7 @@ from pytest_prodready.checks import access
 from pytest_prodready.config.access import Identity
 from pytest_prodready.core.secrets import Secret
 from pytest_prodready.probes import roles
-from tests.faults.secret_scan import fresh_values, occurrences, report_args, texts
+from tests.faults.secret_scan import failing_findings, fresh_values, occurrences, report_args, texts
 from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,8 +180,7 @@ class Run:
 
     @property
     def failing_ids(self) -> set[str]:
-        summary = json.loads((self.out / "summary.json").read_text())
-        return {f["id"] for f in summary["findings"] if f["status"] == "failing"}
+        return set(failing_findings(self.out))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ object name reaches any report.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -29,7 +28,7 @@ from pytest_prodready.config import SupabaseSpec
 from pytest_prodready.core.safety import read_only
 from pytest_prodready.core.secrets import Secret
 from pytest_prodready.probes import supabase as project
-from tests.faults.secret_scan import occurrences, report_args, texts
+from tests.faults.secret_scan import failing_findings, occurrences, report_args, texts
 from tests.servers import serve
 from tests.supabase_standin import Postgres, Project, anon_key, auth_settings, postgres, standin
 
@@ -98,12 +97,7 @@ class Run:
 
     @property
     def failing(self) -> dict[str, list[str]]:
-        summary = json.loads((self.out / "summary.json").read_text())
-        found: dict[str, list[str]] = {}
-        for f in summary["findings"]:
-            if f["status"] == "failing":
-                found.setdefault(f["id"], []).append(f["evidence"])
-        return found
+        return failing_findings(self.out)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ __all__ = [
     "MIN_LENGTH",
     "Spelling",
     "base64_stable",
+    "failing_findings",
     "fresh_values",
     "occurrences",
     "playwright_args",
@@ -171,3 +172,14 @@ def playwright_args(out: Path) -> list[str]:
     ``out``: for a run in a child process (in-process runs find its module already
     imported, and pytest refuses to load it again by name)."""
     return ["-p", "playwright", "--output", str(out / "playwright")]
+
+
+def failing_findings(out: Path) -> dict[str, list[str]]:
+    """The failing findings of a run given :func:`report_args` (its JSON summary in ``out``):
+    their evidence, by id."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for finding in summary["findings"]:
+        if finding["status"] == "failing":
+            found.setdefault(finding["id"], []).append(finding["evidence"])
+    return found
