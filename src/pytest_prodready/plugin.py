@@ -200,6 +200,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 PARAMETERS: dict[str, Callable[[Environment], tuple[object, ...]]] = {
     "page_spec": lambda env: env.pages,
+    "lighthouse_page": lambda env: env.lighthouse.pages or env.page_paths,
     "health_endpoint": lambda env: env.health,
     "protected_page": lambda env: env.protected_pages,
     "guarded_endpoint": lambda env: env.guarded_endpoints,

@@ -39,6 +39,7 @@ from pytest_prodready.browser.fixtures import (
     _prodready_login,  # noqa: F401 - a fixture
     browser_login,
     browser_visit,
+    lighthouse_audit,
     log_in,
     logged_in_page,
     login_flow,
@@ -64,6 +65,7 @@ __all__ = [
     "browser_login",
     "browser_type_launch_args",
     "browser_visit",
+    "lighthouse_audit",
     "log_in",
     "logged_in_page",
     "login_flow",

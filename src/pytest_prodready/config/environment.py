@@ -32,6 +32,7 @@ from pytest_prodready.config.bundle import Budgets, BundleLimits, parse_budgets,
 from pytest_prodready.config.contract import ContractSpec, parse_contract
 from pytest_prodready.config.email import EmailSpec, parse_email
 from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
+from pytest_prodready.config.lighthouse import LighthouseSpec, parse_lighthouse
 from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
     DEFAULT_HEALTH,
@@ -119,6 +120,7 @@ class Environment:
     load: LoadSpec | None = None
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
+    lighthouse: LighthouseSpec = field(default_factory=LighthouseSpec)
     email: EmailSpec | None = None
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     access: tuple[AccessRule, ...] = ()
@@ -233,6 +235,7 @@ def _environment(
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
         login=login,
         vitals=parse_vitals(t.table("vitals")),
+        lighthouse=parse_lighthouse(t.table("lighthouse")),
         email=parse_email(t.table("email")),
         identities=identities,
         access=parse_access(t.tables("access"), identities),
