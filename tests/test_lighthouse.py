@@ -30,6 +30,8 @@ from starlette.routing import Route
 from pytest_prodready.browser.launch import chromium_switches
 from pytest_prodready.browser.lighthouse import (
     LighthouseTool,
+    benchmark_index,
+    calibrated_slowdown,
     find_lighthouse,
     lighthouse_command,
     run_lighthouse,
@@ -148,6 +150,25 @@ def test_budgets_both_ways_with_the_median_of_runs() -> None:
     assert "(desktop, median of 1 run);" in one.evidence
 
 
+def test_performance_evidence_names_the_cpu_slowdown_simulated() -> None:
+    slow = report({"performance": 0.5}, slow=True)
+    slow["configSettings"] = {"throttling": {"cpuSlowdownMultiplier": 2.2}}
+    slow["environment"] = {"benchmarkIndex": 551.5}
+    result = summarize(slow)
+    assert (result.cpu_slowdown, result.benchmark_index) == (2.2, 551.5)
+    (finding,) = lighthouse_findings([result], LighthouseSpec(), "performance", "u")
+    assert finding.evidence.startswith(
+        "performance 50 < budget 90 (mobile, CPU slowdown 2.2x, median of 1 run); failing: "
+    )
+
+
+def test_cpu_slowdown_is_lighthouses_4x_on_the_host_it_expects_and_less_below() -> None:
+    assert calibrated_slowdown(1000) == 4.0
+    assert calibrated_slowdown(2400) == 4.0  # never heavier than Lighthouse's own setting
+    assert calibrated_slowdown(550) == 2.2
+    assert calibrated_slowdown(100) == 1.0  # never a phone faster than this machine
+
+
 def config(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "prodready.toml"
     path.write_text(textwrap.dedent(body))
@@ -166,6 +187,7 @@ def test_config_defaults_are_the_seeds_and_mistakes_are_one_paragraph(tmp_path: 
     assert (env.lighthouse.performance, env.lighthouse.accessibility) == (90, 95)
     assert (env.lighthouse.best_practices, env.lighthouse.seo) == (95, 90)
     assert not env.lighthouse.configured
+    assert env.lighthouse.cpu_slowdown is None  # "auto": calibrated to the machine
     set_up = load_config(
         config(
             tmp_path,
@@ -179,6 +201,7 @@ def test_config_defaults_are_the_seeds_and_mistakes_are_one_paragraph(tmp_path: 
             pages = ["/gallery"]
             runs = 5
             timeout_s = 60
+            cpu_slowdown = 2.5
             """,
         ),
         "test",
@@ -193,6 +216,7 @@ def test_config_defaults_are_the_seeds_and_mistakes_are_one_paragraph(tmp_path: 
         pages=("/gallery",),
         runs=5,
         timeout_s=60,
+        cpu_slowdown=2.5,
         configured=True,
     )
     assert spec.budget("best-practices") == 95
@@ -204,6 +228,8 @@ def test_config_defaults_are_the_seeds_and_mistakes_are_one_paragraph(tmp_path: 
         "pages = []": "'pages' is empty, so Lighthouse would audit nothing",
         "timeout_s = 0": "'timeout_s' must be greater than 0 and at most 600",
         "best_practise = 90": "best_practise",
+        'cpu_slowdown = "fast"': "'cpu_slowdown' is 'fast'. Use \"auto\"",
+        "cpu_slowdown = 0.5": "would make the emulated phone faster than this machine",
     }
     for line, message in bad.items():
         path = config(
@@ -478,7 +504,10 @@ def test_bad_page_fails_each_category_and_good_page_none(audited: SuiteRun) -> N
     ], lines
     assert all("/bad" in line for line in lines)
     text = "\n".join(lines)
-    assert re.search(r"performance \d+ < budget 90 \(mobile, median of 1 run\); failing: ", text)
+    assert re.search(
+        r"performance \d+ < budget 90 \(mobile, CPU slowdown [\d.]+x, median of 1 run\); failing: ",
+        text,
+    )
     assert "render-blocking" in text
     assert "saves " in text
     assert " ms" in text
@@ -494,6 +523,13 @@ def test_bad_page_fails_each_category_and_good_page_none(audited: SuiteRun) -> N
 
 
 def test_progress_line_per_page_with_its_time(audited: SuiteRun) -> None:
+    # The CPU slowdown is calibrated once, before the first page.
+    calibrated = re.findall(
+        r"prodready lighthouse: this machine's CPU benchmark index is [\d.]+ \(Lighthouse "
+        r"expects 1000\+\): mobile CPU slowdown [\d.]+x",
+        audited.out,
+    )
+    assert len(calibrated) == 1, audited.out[-3000:]
     for path in ("/good", "/bad"):
         assert re.search(
             rf"prodready lighthouse: {path} mobile run 1/1: \d+\.\d s \(performance \d+",
@@ -518,6 +554,16 @@ def test_report_kept_for_the_failing_page_only_and_secrets_masked(
     # No screenshots (no scrub reads pixels), and no run's working directory left behind.
     assert "data:image/jpeg" not in saved
     assert not list((audited.workdir / "test-results" / ".lighthouse-tmp").iterdir())
+
+
+def test_benchmark_index_is_measured_in_chromium_and_leaves_nothing(
+    lighthouse_cli: Path,
+) -> None:
+    before = set(profile_dirs())
+    index = benchmark_index(CHROMIUM, chromium_switches(root=os.geteuid() == 0), timeout_s=60)
+    assert index is not None
+    assert 10 < index < 100_000
+    assert set(profile_dirs()) <= before
 
 
 def processes_naming(marker: str) -> list[str]:

@@ -8,10 +8,8 @@ pytest-playwright's chain (``browser``, ``new_context``) and its overrides of
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -26,11 +24,10 @@ from pytest_prodready.target.runtime import resolved, runtime_of
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+    from pytest_prodready.browser.audits import LighthousePage
     from pytest_prodready.browser.facts import LoginOutcome, PageFacts
     from pytest_prodready.browser.watch import PageWatch
-    from pytest_prodready.checks.lighthouse import LighthouseResult
     from pytest_prodready.config import Environment
-    from pytest_prodready.config.lighthouse import LighthouseSpec
     from pytest_prodready.target.runtime import Runtime
 
 __all__ = [
@@ -236,71 +233,6 @@ def logged_in_page(
     return page
 
 
-@dataclasses.dataclass(frozen=True)
-class _Audited:
-    """A page's Lighthouse runs: a result per run, and the (scrubbed) report of the median run."""
-
-    url: str
-    results: tuple[LighthouseResult, ...]
-    report: str
-    error: str | None = None
-
-
-class LighthousePage:
-    """``lighthouse_audit(path)``: that page's Lighthouse runs. ``findings(category)`` judges a
-    category against ``[envs.X.lighthouse]`` and, when it finds something, keeps the scrubbed
-    JSON report as an artifact (unless ``--prodready-artifacts=none``)."""
-
-    def __init__(
-        self,
-        path: str,
-        url: str,
-        results: tuple[LighthouseResult, ...],
-        spec: LighthouseSpec,
-        keep: Callable[[], Path | None],
-    ) -> None:
-        self.path, self.url, self.results, self.spec = path, url, results, spec
-        self._keep = keep
-
-    def score(self, category: str) -> float | None:
-        """The median score (0 to 100) of ``category`` over the runs."""
-        import statistics
-
-        scores = [s for r in self.results if (s := r.scores.get(category)) is not None]
-        return statistics.median_low(scores) if scores else None
-
-    def findings(self, category: str) -> list[Finding]:
-        from pytest_prodready.checks.lighthouse import lighthouse_findings
-
-        found = lighthouse_findings(self.results, self.spec, category, self.url)
-        if found:
-            self._keep()
-        return found
-
-
-def _artifacts_dir(config: pytest.Config) -> Path:
-    # pytest-playwright's --output (test-results/ by default): where screenshots go too.
-    return config.invocation_params.dir / (getattr(config.option, "output", None) or "test-results")
-
-
-def _write_line(config: pytest.Config, line: str) -> None:
-    """A progress line on the terminal, past pytest's output capture."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None:
-        return
-    if capture is None:
-        reporter.write_line(line)
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(line)
-
-
-def _slug(path: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "-" for c in path.strip("/")).strip("-")
-    return cleaned[:80] or "root"
-
-
 @pytest.fixture
 def lighthouse_audit(
     request: pytest.FixtureRequest, pytestconfig: pytest.Config, target: Environment
@@ -308,103 +240,9 @@ def lighthouse_audit(
     """``lighthouse_audit("/pricing")``: Lighthouse's performance, accessibility, best-practices
     and SEO scores of that page on the system Chromium, ``[envs.X.lighthouse] runs`` runs
     (the median is judged), once per session per path. Without Lighthouse (or node) the test
-    skips in one line, or fails when the environment has a ``[envs.X.lighthouse]`` table."""
-    from pytest_prodready.browser.launch import chromium_switches, find_chromium, leaf_pin
-    from pytest_prodready.browser.lighthouse import find_lighthouse
+    skips in one line, or fails when the environment has a ``[envs.X.lighthouse]`` table.
+    ``.findings(category)`` keeps the page's scrubbed JSON report when a budget is missed."""
+    from pytest_prodready.browser.audits import LighthouseSession
 
-    runtime = runtime_of(pytestconfig)
-    spec = target.lighthouse
-    tool = find_lighthouse(pytestconfig.rootpath, os.environ)
-    if not tool.found:
-        _missing(target, tool.problem or "prodready: no Lighthouse")
-    cfg = runtime.config_file
-    chromium = find_chromium(cfg.browser_executable, cfg.path.name, os.environ)
-    if chromium.path is None:
-        _missing(target, chromium.problem or "prodready: no Chromium for Lighthouse")
-    assert chromium.path is not None
-    assert target.base_url is not None
-    pin = None
-    if target.ca_bundle is not None:
-        pin = leaf_pin(target.base_url, target.ca_bundle, target.timeout_s)
-    root = hasattr(os, "geteuid") and os.geteuid() == 0
-    switches = chromium_switches(root=root, pins=[pin] if pin else [])
-    runs = runs_for(spec.runs, pytestconfig.option.markexpr)
-    artifacts = _artifacts_dir(pytestconfig)
-    keeps = _policy(pytestconfig).screenshots
-
-    def audit(path: str) -> _Audited:
-        from pytest_prodready.browser.lighthouse import run_lighthouse
-        from pytest_prodready.checks.lighthouse import summarize
-
-        url = urljoin(target.base_url or "", path)
-        results: list[tuple[LighthouseResult, str]] = []
-        for n in range(1, runs + 1):
-            run = run_lighthouse(
-                tool,
-                url,
-                chromium=chromium.path or Path(),
-                chrome_switches=switches,
-                form_factor=spec.form_factor,
-                max_wait_ms=int(target.timeout_s * 1000),
-                timeout_s=spec.timeout_s,
-                parent=artifacts / ".lighthouse-tmp",
-            )
-            if run.report is None:
-                line = f"prodready lighthouse: {path} {spec.form_factor} run {n}/{runs}: "
-                _write_line(pytestconfig, line + f"{run.seconds:.1f} s, no report")
-                return _Audited(url, (), "", runtime.redactor.scrub(run.error or "no report"))
-            result = summarize(run.report)
-            shown = ", ".join(f"{k} {v:g}" for k, v in result.scores.items() if v is not None)
-            _write_line(
-                pytestconfig,
-                f"prodready lighthouse: {path} {spec.form_factor} run {n}/{runs}: "
-                f"{run.seconds:.1f} s ({shown})",
-            )
-            results.append((result, run.text))
-        ordered = sorted(results, key=lambda pair: pair[0].scores.get("performance") or 0.0)
-        median_text = ordered[(len(ordered) - 1) // 2][1]
-        return _Audited(url, tuple(r for r, _ in results), _strip_report(runtime, median_text))
-
-    def page(path: str) -> LighthousePage:
-        audited = runtime.fact(f"lighthouse:{spec.form_factor}:{path}", lambda: audit(path))
-        if audited.error:
-            pytest.fail(f"prodready lighthouse: {audited.error}", pytrace=False)
-
-        def keep() -> Path | None:
-            if not keeps:
-                return None
-            kept = artifacts / "lighthouse" / f"{_slug(path)}-{spec.form_factor}.report.json"
-            if not kept.exists():
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                kept.write_text(audited.report, encoding="utf-8")
-            request.node.user_properties.append(("lighthouse_report", str(kept)))
-            return kept
-
-        return LighthousePage(path, audited.url, audited.results, spec, keep)
-
-    return page
-
-
-def _missing(target: Environment, problem: str) -> NoReturn:
-    if target.lighthouse.configured:
-        pytest.fail(
-            f"{problem}. [envs.{target.name}.lighthouse] asks for Lighthouse audits, so this "
-            "fails rather than skips; install it where the tests run, or remove the table to "
-            "skip the audits where Lighthouse is missing.",
-            pytrace=False,
-        )
-    pytest.skip(problem)
-
-
-def _strip_report(runtime: Runtime, text: str) -> str:
-    """The report to keep: without its screenshots (pixels no scrub can read, and most of the
-    size) and with every secret of the environment masked."""
-    import json
-
-    report = json.loads(text)
-    audits = report.get("audits") or {}
-    for name in ("screenshot-thumbnails", "final-screenshot"):
-        if name in audits:
-            audits[name] = {"id": name, "details": None, "note": "removed by prodready"}
-    report.pop("fullPageScreenshot", None)
-    return runtime.redactor.scrub(json.dumps(report, indent=1))
+    session = LighthouseSession.start(pytestconfig, target, keep=_policy(pytestconfig).screenshots)
+    return lambda path: session.page(path, request.node)

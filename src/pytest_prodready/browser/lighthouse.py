@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,10 +33,13 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DEFAULT_CPU_SLOWDOWN",
     "INSTALL_HINT",
     "LIGHTHOUSE_VAR",
     "LighthouseRun",
     "LighthouseTool",
+    "benchmark_index",
+    "calibrated_slowdown",
     "find_lighthouse",
     "lighthouse_command",
     "run_lighthouse",
@@ -51,6 +55,22 @@ CATEGORY_IDS = ("performance", "accessibility", "best-practices", "seo")
 # How long a killed run's processes get to disappear before the sweep gives up looking.
 _REAP_S = 5.0
 _SHORT_TMP = Path("/tmp")
+# Lighthouse's mobile CPU slowdown, and the benchmark index of the host it is meant for: it
+# warns that a host scoring below 1000 is slower than it expects ("calibrate the multiplier",
+# its docs/throttling.md); 4x on such a host emulates a low-end phone (~250).
+DEFAULT_CPU_SLOWDOWN = 4.0
+REFERENCE_BENCHMARK = 1000.0
+# Lighthouse's BenchmarkIndex (core/lib/page-functions.js computeBenchmarkIndex, Apache-2.0):
+# the same two loops, in a blank page of the same Chromium, result in the title.
+_BENCHMARK_PAGE = """<title>-</title><script>
+function gc(){const t=Date.now();let n=0;while(Date.now()-t<500){let s='';
+for(let j=0;j<10000;j++)s+='a';if(s.length===1)throw new Error('no');n++}
+return Math.round(n/10/((Date.now()-t)/1000))}
+function copy(){const a=[],b=[];for(let i=0;i<100000;i++)a[i]=b[i]=i;const t=Date.now();let n=0;
+while(n%10!==0||Date.now()-t<500){const s=n%2===0?a:b,d=n%2===0?b:a;
+for(let j=0;j<s.length;j++)d[j]=s[j];n++}return Math.round(n/10/((Date.now()-t)/1000))}
+document.title='benchmark-index:'+((gc()+copy())/2);
+</script>"""
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,7 @@ def lighthouse_command(
     form_factor: str,
     chrome_switches: Sequence[str],
     max_wait_ms: int,
+    cpu_slowdown: float | None = None,
 ) -> list[str]:
     """The Lighthouse 12 command line (flags as in its ``cli/cli-flags.js``)."""
     command = [
@@ -157,6 +178,8 @@ def lighthouse_command(
     if form_factor == "desktop":
         # The desktop preset: desktop screen, user agent and (lighter) throttling together.
         command.append("--preset=desktop")
+    if cpu_slowdown is not None:
+        command.append(f"--throttling.cpuSlowdownMultiplier={cpu_slowdown:g}")
     return command
 
 
@@ -244,6 +267,7 @@ def run_lighthouse(
     max_wait_ms: int,
     timeout_s: float,
     parent: Path,
+    cpu_slowdown: float | None = None,
 ) -> LighthouseRun:
     """One Lighthouse run of ``url``, bounded by ``timeout_s``; its working directory (under
     ``parent``) and every process it started are gone when this returns."""
@@ -266,6 +290,7 @@ def run_lighthouse(
         form_factor=form_factor,
         chrome_switches=chrome_switches,
         max_wait_ms=max_wait_ms,
+        cpu_slowdown=cpu_slowdown,
     )
     started = time.monotonic()
     try:
@@ -311,3 +336,51 @@ def run_lighthouse(
         sweep(short)
         shutil.rmtree(short, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def calibrated_slowdown(index: float) -> float:
+    """The CPU slowdown that makes a host of benchmark ``index`` emulate what Lighthouse's 4x
+    emulates on the host it expects: 4x from 1000 up, proportionally less below, at least 1x."""
+    scaled = DEFAULT_CPU_SLOWDOWN * index / REFERENCE_BENCHMARK
+    return round(min(DEFAULT_CPU_SLOWDOWN, max(1.0, scaled)), 1)
+
+
+def benchmark_index(
+    chromium: Path, chrome_switches: Sequence[str], timeout_s: float
+) -> float | None:
+    """Lighthouse's benchmark index of this host, measured in a blank page of ``chromium``
+    (about 1 s of work); None when it cannot be measured. Bounded and swept like a run."""
+    from urllib.parse import quote
+
+    short = Path(
+        tempfile.mkdtemp(prefix="prodready-lh-", dir=_SHORT_TMP if _SHORT_TMP.is_dir() else None)
+    )
+    command = [
+        str(chromium),
+        "--headless=new",
+        *chrome_switches,
+        f"--user-data-dir={short}",
+        "--dump-dom",
+        "data:text/html," + quote(_BENCHMARK_PAGE),
+    ]
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "TMPDIR": str(short)},
+            start_new_session=True,
+        )
+        try:
+            out, _ = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            return None
+        found = re.search(rb"<title>benchmark-index:([0-9.]+)</title>", out)
+        return float(found.group(1)) if found else None
+    except OSError:
+        return None
+    finally:
+        sweep(short)
+        shutil.rmtree(short, ignore_errors=True)

@@ -98,6 +98,9 @@ class LighthouseResult:
     scores: Mapping[str, float | None]
     failing: Mapping[str, tuple[Audit, ...]]
     warnings: tuple[str, ...] = ()
+    # The CPU slowdown Lighthouse simulated, and its benchmark of the host (None: not said).
+    cpu_slowdown: float | None = None
+    benchmark_index: float | None = None
 
 
 def _savings(audit: Mapping[str, Any]) -> tuple[float | None, float | None]:
@@ -158,11 +161,16 @@ def summarize(report: Mapping[str, Any]) -> LighthouseResult:
         score = category.get("score")
         scores[cid] = round(score * 100, 1) if isinstance(score, int | float) else None
         failing[cid] = _failing(report, category)
+    throttling = (report.get("configSettings") or {}).get("throttling") or {}
+    slowdown = throttling.get("cpuSlowdownMultiplier")
+    index = (report.get("environment") or {}).get("benchmarkIndex")
     return LighthouseResult(
         url=str(report.get("finalDisplayedUrl") or report.get("requestedUrl") or ""),
         scores=scores,
         failing=failing,
         warnings=tuple(str(w) for w in report.get("runWarnings") or ()),
+        cpu_slowdown=float(slowdown) if isinstance(slowdown, int | float) else None,
+        benchmark_index=float(index) if isinstance(index, int | float) else None,
     )
 
 
@@ -194,10 +202,15 @@ def lighthouse_findings(
     median = statistics.median_low(measured)
     if median >= budget:
         return []
-    runs = f"{spec.form_factor}, median of {len(measured)} run{'s' if len(measured) != 1 else ''}"
+    median_run = median_result(results, category)
+    profile = spec.form_factor
+    if category == "performance" and median_run.cpu_slowdown is not None:
+        profile += f", CPU slowdown {_number(median_run.cpu_slowdown)}x"
+    plural = "s" if len(measured) != 1 else ""
+    runs = f"{profile}, median of {len(measured)} run{plural}"
     if len(measured) > 1:
         runs += f": {', '.join(_number(s) for s in measured)}"
-    worst = median_result(results, category).failing.get(category, ())[:TOP_AUDITS]
+    worst = median_run.failing.get(category, ())[:TOP_AUDITS]
     top = "; ".join(a.describe() for a in worst)
     evidence = f"{category} {_number(median)} < budget {_number(budget)} ({runs})"
     if top:

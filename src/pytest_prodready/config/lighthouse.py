@@ -44,6 +44,9 @@ class LighthouseSpec:
     # None: by the run's selection (browser_vitals.runs_for): 1 for smoke, 3 otherwise.
     runs: int | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    # Lighthouse's CPU slowdown on mobile; None ("auto"): calibrated to this host's benchmark
+    # index (4x on a host Lighthouse expects, less on a slower one).
+    cpu_slowdown: float | None = None
     # The table was written: Lighthouse was asked for, so a missing one fails, not skips.
     configured: bool = False
 
@@ -65,6 +68,7 @@ def parse_lighthouse(t: Table) -> LighthouseSpec:
         pages=t.path_list("pages", ()) or None if "pages" in t.data else None,
         runs=t.integer("runs", 1, minimum=1, maximum=20) if "runs" in t.data else None,
         timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
+        cpu_slowdown=_slowdown(t),
         configured=True,
     )
     if "pages" in t.data and not spec.pages:
@@ -90,3 +94,25 @@ def _score(t: Table, key: str, default: float) -> float:
         t._get(key)
         return 0.0
     return t.number(key, default, minimum=0, maximum=100)
+
+
+def _slowdown(t: Table) -> float | None:
+    value = t.data.get("cpu_slowdown", "auto")
+    if value == "auto":
+        t._get("cpu_slowdown")
+        return None
+    if isinstance(value, str):
+        raise t.error(
+            "cpu_slowdown",
+            f"is {value!r}",
+            'Use "auto" (calibrated to this machine) or a number from 1 to 20 (4 is '
+            "Lighthouse's own mobile setting).",
+        )
+    slowdown = t.number("cpu_slowdown", 4.0, minimum=0, maximum=20)
+    if slowdown < 1:
+        raise t.error(
+            "cpu_slowdown",
+            f"is {slowdown:g}, which would make the emulated phone faster than this machine",
+            'Use 1 (no slowdown) or more, or "auto".',
+        )
+    return slowdown
