@@ -159,27 +159,22 @@ class LighthouseSession:
         output = getattr(self.config.option, "output", None) or "test-results"
         return self.config.invocation_params.dir / output
 
-    def _calibrate(self) -> float | None:
+    def cpu_slowdown(self) -> tuple[float | None, str]:
+        """The CPU slowdown of the next run, and how it was chosen, for the progress line: as
+        configured, else calibrated to this machine right before the run (its load changes
+        from minute to minute), on mobile only (the desktop preset simulates none)."""
         from pytest_prodready.browser.lighthouse import benchmark_index, calibrated_slowdown
 
+        spec = self.spec
+        if spec.form_factor == "desktop" and spec.cpu_slowdown is None:
+            return None, ""
+        if spec.cpu_slowdown is not None:
+            return spec.cpu_slowdown, f"CPU slowdown {spec.cpu_slowdown:g}x (configured), "
         index = benchmark_index(self.chromium, self.switches, self.target.timeout_s * 3)
         if index is None:
-            _write_line(self.config, "prodready lighthouse: no CPU benchmark: Lighthouse's 4x")
-            return None
+            return None, "no CPU benchmark: Lighthouse's 4x, "
         chosen = calibrated_slowdown(index)
-        _write_line(
-            self.config,
-            f"prodready lighthouse: this machine's CPU benchmark index is {index:g} "
-            f"(Lighthouse expects 1000+): mobile CPU slowdown {chosen:g}x",
-        )
-        return chosen
-
-    def cpu_slowdown(self) -> float | None:
-        """As configured, else calibrated to this machine once per session (mobile only: the
-        desktop preset simulates no CPU slowdown)."""
-        if self.spec.cpu_slowdown is not None or self.spec.form_factor == "desktop":
-            return self.spec.cpu_slowdown
-        return self.runtime.fact("lighthouse:cpu-slowdown", self._calibrate)
+        return chosen, f"CPU benchmark {index:g}: slowdown {chosen:g}x, "
 
     def _audit(self, path: str) -> _Audited:
         from pytest_prodready.browser.lighthouse import run_lighthouse
@@ -189,6 +184,7 @@ class LighthouseSession:
         runs = runs_for(spec.runs, self.config.option.markexpr)
         results: list[tuple[LighthouseResult, str]] = []
         for n in range(1, runs + 1):
+            slowdown, how = self.cpu_slowdown()
             run = run_lighthouse(
                 self.tool,
                 url,
@@ -198,9 +194,9 @@ class LighthouseSession:
                 max_wait_ms=int(self.target.timeout_s * 1000),
                 timeout_s=spec.timeout_s,
                 parent=self.artifacts / ".lighthouse-tmp",
-                cpu_slowdown=self.cpu_slowdown(),
+                cpu_slowdown=slowdown,
             )
-            line = f"prodready lighthouse: {path} {spec.form_factor} run {n}/{runs}: "
+            line = f"prodready lighthouse: {path} {spec.form_factor} run {n}/{runs}: {how}"
             if run.report is None:
                 _write_line(self.config, f"{line}{run.seconds:.1f} s, no report")
                 error = self.runtime.redactor.scrub(run.error or "no report")

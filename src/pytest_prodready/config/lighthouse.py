@@ -62,22 +62,23 @@ def parse_lighthouse(t: Table) -> LighthouseSpec:
         return LighthouseSpec()
     defaults = LighthouseSpec()
     scores = {key: _score(t, key, getattr(defaults, key)) for key in CATEGORIES.values()}
-    spec = LighthouseSpec(
-        **scores,
-        form_factor=t.choice("form_factor", "mobile", FORM_FACTORS),
-        pages=t.path_list("pages", ()) or None if "pages" in t.data else None,
-        runs=t.integer("runs", 1, minimum=1, maximum=20) if "runs" in t.data else None,
-        timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
-        cpu_slowdown=_slowdown(t),
-        configured=True,
-    )
-    if "pages" in t.data and not spec.pages:
+    pages = t.path_list("pages", ())
+    if "pages" in t.data and not pages:
         raise t.error(
             "pages",
             "is empty, so Lighthouse would audit nothing",
             'List paths, e.g. pages = ["/", "/pricing"], or remove the key to audit the '
             "environment's pages.",
         )
+    spec = LighthouseSpec(
+        **scores,
+        form_factor=t.choice("form_factor", "mobile", FORM_FACTORS),
+        pages=pages or None,
+        runs=t.integer("runs", 1, minimum=1, maximum=20) if "runs" in t.data else None,
+        timeout_s=t.number("timeout_s", DEFAULT_TIMEOUT_S, minimum=0, maximum=MAX_TIMEOUT_S),
+        cpu_slowdown=_slowdown(t),
+        configured=True,
+    )
     t.finish()
     return spec
 
@@ -97,17 +98,16 @@ def _score(t: Table, key: str, default: float) -> float:
 
 
 def _slowdown(t: Table) -> float | None:
-    value = t.data.get("cpu_slowdown", "auto")
-    if value == "auto":
-        t._get("cpu_slowdown")
+    if isinstance(t.data.get("cpu_slowdown", "auto"), str):
+        value = t.string("cpu_slowdown") or "auto"
+        if value != "auto":
+            raise t.error(
+                "cpu_slowdown",
+                f"is {value!r}",
+                'Use "auto" (calibrated to this machine) or a number from 1 to 20 (4 is '
+                "Lighthouse's own mobile setting).",
+            )
         return None
-    if isinstance(value, str):
-        raise t.error(
-            "cpu_slowdown",
-            f"is {value!r}",
-            'Use "auto" (calibrated to this machine) or a number from 1 to 20 (4 is '
-            "Lighthouse's own mobile setting).",
-        )
     slowdown = t.number("cpu_slowdown", 4.0, minimum=0, maximum=20)
     if slowdown < 1:
         raise t.error(
