@@ -97,6 +97,7 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[envs.NAME.tiers]": _LIMITS,
     "[envs.NAME.tiers.TIER]": _LIMITS,
     "[envs.NAME.vitals]": ("Browser checks", "browser.md"),
+    "[envs.NAME.lighthouse]": ("Lighthouse", "browser.md#lighthouse"),
 }
 
 # Tables whose sub-tables are named by the user: the reference shows a placeholder.
