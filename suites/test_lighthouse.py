@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from pytest_prodready import AssertNoFindings
-from pytest_prodready.browser.audits import LighthousePage
+from pytest_prodready.browser import LighthousePage
 
 pytestmark = [pytest.mark.flows, pytest.mark.slow]
 

@@ -1,11 +1,12 @@
 """Field test bed: the Lighthouse suite against the real Next.js build, good and degraded.
 
-The good variant's ``/`` and ``/gallery`` must meet the default budgets (the seeds' 90/95/95/90)
-on Lighthouse's mobile profile, behind nginx's TLS from a private CA (trusted by leaf pin);
-the degraded ``/gallery`` (a 2400x1600 PNG hero without alt shown 320 px wide, an icon button
-without a name, a long task at load, ``noindex``) must fail accessibility, performance and
-SEO, each with the audits that say why. One Lighthouse run per page (``runs = 1``): each costs
-10 to 40 s on a shared two-core machine.
+The good variant's ``/`` and ``/gallery`` must meet the default budgets (the seeds'
+90/95/95/90) on Lighthouse's mobile profile (its CPU factor at 1x on this shared machine: see
+``_run``), behind nginx's TLS from a private CA (trusted by leaf pin); the degraded
+``/gallery`` (a 2400x1600 PNG hero without alt shown 320 px wide, an icon button without a
+name, a long task at load, ``noindex``) must fail accessibility, performance and SEO, each
+with the audits that say why. One Lighthouse run per page (``runs = 1``): each costs 10 to
+40 s on a shared two-core machine.
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ pages = {json.dumps(pages)}
 
 [envs.field.lighthouse]
 runs = 1
+# The bed's machine is two cores shared by several workers (load average 6 to 11): at
+# Lighthouse's 4x the good /gallery scored 72 to 91 across runs, its network-bound metrics
+# good (FCP 1.3 s, LCP 1.6 s) and its Total Blocking Time 0.7 to 1.8 s, mostly React's
+# hydration and "Unattributable" tasks stretched by the other workers; "auto" calibrates to a
+# one-second benchmark and cannot see the load that comes during the run. So the bed takes
+# the CPU factor out and keeps the rest of the mobile profile (screen, slow 4G).
+cpu_slowdown = 1
 """
     target = Target(
         base_url=live.base_url, env_toml=env_toml, secrets={"PRODREADY_LIGHTHOUSE": str(cli)}
