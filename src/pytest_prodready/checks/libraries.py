@@ -53,6 +53,7 @@ VULNERABLE_LIBRARY = rule(
 )
 
 PLACEHOLDER = "§§version§§"
+DONT_CHECK = "dont check"
 # retire.js's replaceVersion: what §§version§§ stands for.
 VERSION = r"[0-9][0-9.a-z_\-]+"
 _REPLACEMENT = re.compile(r"^/(.*[^\\])/([^/]+)/$", re.DOTALL)
@@ -346,6 +347,8 @@ def detect(dataset: Dataset, script: Script) -> list[Detection]:
                 break
     except _DontCheck:
         return []
+    if any(name == DONT_CHECK for name, _ in found):
+        return []  # retire.js's list of scripts it must not judge (analytics and the like)
     detections = []
     for name, version in found:
         library = dataset.library(name)
