@@ -168,7 +168,11 @@ def test_detection_is_the_same_without_the_substring_prefilter(site: str) -> Non
     unfiltered = libraries.Dataset(
         tuple(
             dataclasses.replace(
-                lib, content_needs=("",) * len(lib.content), replace_needs=("",) * len(lib.replace)
+                lib,
+                filecontent=tuple(dataclasses.replace(e, needs="") for e in lib.filecontent),
+                filecontentreplace=tuple(
+                    dataclasses.replace(e, needs="") for e in lib.filecontentreplace
+                ),
             )
             for lib in dataset.libraries
         ),
@@ -179,9 +183,10 @@ def test_detection_is_the_same_without_the_substring_prefilter(site: str) -> Non
         assert libraries.detect(dataset, script) == libraries.detect(unfiltered, script)
         # Every match of every content pattern holds its needle.
         for lib in dataset.libraries:
-            for pattern, needs in zip(lib.content, lib.content_needs, strict=True):
-                for match in pattern.finditer(script.text or ""):
-                    assert needs in match.group(0), (lib.name, pattern.pattern)
+            for extractor in (*lib.filecontent, *lib.filecontentreplace):
+                assert extractor.pattern is not None
+                for match in extractor.pattern.finditer(script.text or ""):
+                    assert extractor.needs in match.group(0), (lib.name, extractor.source)
 
 
 # -- the suite, end to end -------------------------------------------------------------------

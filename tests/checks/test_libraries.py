@@ -249,14 +249,10 @@ def test_every_extractor_of_the_shipped_dataset_compiles() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Python's FutureWarning on [[ or -- in a class
         dataset = Dataset.from_json(raw, "shipped")
-    assert dataset.skipped == ()
-    for kind, field in (("uri", "uri"), ("filename", "filename"), ("filecontent", "content")):
+        assert dataset.problems() == []
+    for kind in ("uri", "filename", "filecontent", "filecontentreplace"):
         wanted = sum(len(lib.get("extractors", {}).get(kind, [])) for lib in raw.values())
-        assert sum(len(getattr(lib, field)) for lib in dataset.libraries) == wanted
-    replaces = sum(
-        len(lib.get("extractors", {}).get("filecontentreplace", [])) for lib in raw.values()
-    )
-    assert sum(len(lib.replace) for lib in dataset.libraries) == replaces
+        assert sum(len(getattr(lib, kind)) for lib in dataset.libraries) == wanted
     assert len(dataset.libraries) == len(raw) >= 60
 
 

@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from pytest_prodready.checks.jsregex import compile_js, required_literal
+from pytest_prodready.checks.jsregex import compile_js, required_literal, translate
 from pytest_prodready.core.findings import Finding, Severity, rule
 
 __all__ = [
     "Advisory",
     "Dataset",
     "Detection",
+    "Extractor",
     "Library",
     "Script",
     "detect",
@@ -142,78 +143,104 @@ def _short(text: str, size: int = 70) -> str:
 
 
 @dataclass(frozen=True)
+class Extractor:
+    """One pattern: its JavaScript source (``§§version§§`` filled in), the substring every
+    match holds ("" if none), and the ``filecontentreplace`` replacement ("" otherwise).
+
+    Compiled on first use: most content patterns never run, their substring being absent."""
+
+    source: str
+    needs: str = ""
+    replacement: str = ""
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The compiled pattern; None when it has no Python equivalent."""
+        return _compiled(self.source)
+
+
+@functools.cache
+def _compiled(source: str) -> re.Pattern[str] | None:
+    try:
+        return compile_js(source)
+    except re.error:
+        return None
+
+
+@dataclass(frozen=True)
 class Library:
-    """A library's compiled extractors and its advisories."""
+    """A library's extractors and its advisories."""
 
     name: str
     advisories: tuple[Advisory, ...]
-    uri: tuple[re.Pattern[str], ...] = ()
-    filename: tuple[re.Pattern[str], ...] = ()
-    content: tuple[re.Pattern[str], ...] = ()
-    replace: tuple[tuple[re.Pattern[str], str], ...] = ()
-    # Per pattern of ``content`` and ``replace``: a substring every match holds ("" if none).
-    content_needs: tuple[str, ...] = ()
-    replace_needs: tuple[str, ...] = ()
+    uri: tuple[Extractor, ...] = ()
+    filename: tuple[Extractor, ...] = ()
+    filecontent: tuple[Extractor, ...] = ()
+    filecontentreplace: tuple[Extractor, ...] = ()
     hashes: Mapping[str, str] = field(default_factory=dict)
+
+    def extractors(self) -> Iterator[tuple[str, Extractor]]:
+        for kind in ("uri", "filename", "filecontent", "filecontentreplace"):
+            for extractor in getattr(self, kind):
+                yield kind, extractor
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A compiled retire.js repository, and what it is (``label``, for the evidence)."""
+    """A retire.js repository, ready to match, and what it is (``label``, for the evidence)."""
 
     libraries: tuple[Library, ...]
     label: str
-    skipped: tuple[str, ...] = ()
 
     @functools.cached_property
     def needles(self) -> tuple[str, ...]:
         """Every distinct substring a content pattern needs, tested once per script."""
-        found = {n for lib in self.libraries for n in (*lib.content_needs, *lib.replace_needs)}
+        found = {
+            e.needs for lib in self.libraries for e in (*lib.filecontent, *lib.filecontentreplace)
+        }
         return tuple(sorted(found - {""}))
 
     @classmethod
     def from_json(cls, data: object, label: str) -> Dataset:
-        """Compile a parsed jsrepository; ``ValueError`` naming the first malformed entry.
-        An extractor with no Python equivalent is left out and named in ``skipped``."""
+        """A parsed jsrepository; ``ValueError`` naming the first malformed entry."""
         if not isinstance(data, dict) or not data:
             raise ValueError("it is not a JSON object of libraries (retire.js jsrepository)")
         libraries: list[Library] = []
-        skipped: list[str] = []
         for name, entry in data.items():
             try:
-                libraries.append(_library(name, entry, skipped))
+                libraries.append(_library(name, entry))
             except (KeyError, TypeError, AttributeError) as exc:
                 raise ValueError(f"library {name!r} is malformed ({exc!r})") from None
-        return cls(tuple(libraries), label, tuple(skipped))
+        return cls(tuple(libraries), label)
 
     def library(self, name: str) -> Library:
         return next(lib for lib in self.libraries if lib.name == name)
 
-
-def _compile(name: str, kind: str, source: str, skipped: list[str]) -> re.Pattern[str] | None:
-    try:
-        return compile_js(source.replace(PLACEHOLDER, VERSION))
-    except re.error as exc:
-        skipped.append(f"{name} {kind} {source!r}: {exc}")
-        return None
-
-
-def _patterns(name: str, extractors: Mapping[str, Any], kind: str, skipped: list[str]) -> Any:
-    wrap = "^{}$" if kind == "filename" else "{}"  # retire's splitAndMatchAll anchors names
-    found = (_compile(name, kind, wrap.format(s), skipped) for s in extractors.get(kind, ()))
-    return tuple(p for p in found if p is not None)
+    def problems(self) -> list[str]:
+        """Compile every pattern: those with no Python equivalent (they never match)."""
+        found = []
+        for lib in self.libraries:
+            for kind, extractor in lib.extractors():
+                try:
+                    compile_js(extractor.source)
+                except re.error as exc:
+                    found.append(f"{lib.name} {kind} {extractor.source!r}: {exc}")
+        return found
 
 
-def _library(name: str, entry: Mapping[str, Any], skipped: list[str]) -> Library:
+def _extractor(source: str, replacement: str = "") -> Extractor:
+    source = source.replace(PLACEHOLDER, VERSION)
+    return Extractor(source, required_literal(translate(source)), replacement)
+
+
+def _library(name: str, entry: Mapping[str, Any]) -> Library:
     extractors: Mapping[str, Any] = entry.get("extractors", {})
-    replace: list[tuple[re.Pattern[str], str]] = []
+    replace = []
     for source in extractors.get("filecontentreplace", ()):
         parts = _REPLACEMENT.match(source)
-        pattern = _compile(name, "filecontentreplace", parts.group(1), skipped) if parts else None
         if parts is None:
-            skipped.append(f"{name} filecontentreplace {source!r}: not /search/replacement/")
-        elif pattern is not None:
-            replace.append((pattern, parts.group(2)))
+            raise TypeError(f"filecontentreplace {source!r} is not /search/replacement/")
+        replace.append(_extractor(parts.group(1), parts.group(2)))
     advisories = []
     for vuln in entry["vulnerabilities"]:
         found = vuln.get("identifiers", {})
@@ -229,16 +256,14 @@ def _library(name: str, entry: Mapping[str, Any], skipped: list[str]) -> Library
                 excludes=tuple(vuln.get("excludes", ())),
             )
         )
-    content = _patterns(name, extractors, "filecontent", skipped)
     return Library(
         name=name,
         advisories=tuple(advisories),
-        uri=_patterns(name, extractors, "uri", skipped),
-        filename=_patterns(name, extractors, "filename", skipped),
-        content=content,
-        replace=tuple(replace),
-        content_needs=tuple(required_literal(p.pattern) for p in content),
-        replace_needs=tuple(required_literal(p.pattern) for p, _ in replace),
+        uri=tuple(_extractor(s) for s in extractors.get("uri", ())),
+        # retire.js's splitAndMatchAll anchors file names at both ends.
+        filename=tuple(_extractor(f"^{s}$") for s in extractors.get("filename", ())),
+        filecontent=tuple(_extractor(s) for s in extractors.get("filecontent", ())),
+        filecontentreplace=tuple(replace),
         hashes=dict(extractors.get("hashes", {})),
     )
 
@@ -267,11 +292,21 @@ class _DontCheck(Exception):
     """A ``uri`` extractor without a version group (retire's "dont check" list) matched."""
 
 
-def _versions(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+def _versions(extractor: Extractor, text: str, present: frozenset[str] | None) -> Iterator[str]:
+    """The versions ``extractor`` reads in ``text`` (``present``: the needles in ``text``;
+    None: not computed, run the pattern)."""
+    if present is not None and extractor.needs and extractor.needs not in present:
+        return
+    pattern = extractor.pattern
+    if pattern is None:
+        return
     for match in pattern.finditer(text):
-        if pattern.groups == 0 or match.group(1) is None:
+        if extractor.replacement:
+            yield _expand(extractor.replacement, match)
+        elif pattern.groups == 0 or match.group(1) is None:
             raise _DontCheck
-        yield match.group(1)
+        else:
+            yield match.group(1)
 
 
 def _expand(template: str, match: re.Match[str]) -> str:
@@ -290,31 +325,15 @@ def _expand(template: str, match: re.Match[str]) -> str:
 
 
 def _scan(
-    libraries: Iterable[Library], kind: str, text: str, present: frozenset[str]
+    libraries: Iterable[Library], kind: str, text: str, present: frozenset[str] | None
 ) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for library in libraries:
-        if kind == "filecontentreplace":
-            versions: Iterable[str] = (
-                _expand(template, match)
-                for (pattern, template), needs in zip(
-                    library.replace, library.replace_needs, strict=True
-                )
-                if not needs or needs in present
-                for match in pattern.finditer(text)
-            )
-        elif kind == "hash":
+        if kind == "hash":
             digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-            versions = [library.hashes[digest]] if digest in library.hashes else []
-        elif kind == "filecontent":
-            versions = (
-                v
-                for p, needs in zip(library.content, library.content_needs, strict=True)
-                if not needs or needs in present
-                for v in _versions(p, text)
-            )
+            versions: Iterable[str] = [library.hashes[digest]] if digest in library.hashes else []
         else:
-            versions = (v for p in getattr(library, kind) for v in _versions(p, text))
+            versions = (v for e in getattr(library, kind) for v in _versions(e, text, present))
         for version in versions:
             key = (library.name, _MIN_SUFFIX.sub("", version))
             if key not in found:
@@ -332,7 +351,7 @@ def detect(dataset: Dataset, script: Script) -> list[Detection]:
     that hold for it (an empty tuple: known, and not vulnerable)."""
     found: list[tuple[str, str]] = []
     how = ""
-    present: frozenset[str] = frozenset()
+    present: frozenset[str] | None = None
     try:
         steps = [("uri", script.url), ("filename", _file_name(script.url))]
         if script.text is not None:
