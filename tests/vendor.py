@@ -20,8 +20,8 @@ __all__ = ["MODULES", "ROOT", "ensure_installed", "npm_missing", "release"]
 
 ROOT = Path(__file__).resolve().parent / "vendor_libs"
 MODULES = ROOT / "node_modules"
-LOCK = ROOT / ".install.lock"
-STAMP = ROOT / ".install-stamp"
+LOCK = ROOT / ".build.lock"
+STAMP = ROOT / ".build-stamp"
 # Measured: ~6-15 s on a 2-core runner with a warm npm cache.
 NPM_CI_TIMEOUT_S = 600.0
 LOCK_TIMEOUT_S = NPM_CI_TIMEOUT_S + 60.0
