@@ -222,10 +222,29 @@ def test_one_finding_per_vulnerable_version_worst_severity_first_script() -> Non
     assert jquery.evidence == (
         "jquery 1.8.1 (from its content; also in 1 more script(s)): 2 advisories, worst "
         "medium: CVE-2020-11022, GHSA-gxr4-xjj5-5px2 (medium, fixed in 3.5.0); "
-        '"EOL" (low, fixed in 3.0.0); upgrade to 3.5.0 or later; judged by test data'
+        '"EOL" (low, every 2.x release); upgrade to 3.5.0 or later; judged by test data'
     )
     assert dojo.severity == Severity.HIGH  # retire.js's critical
     assert libraries.evaluate(DATA, scripts[2:3]) == []
+
+
+@pytest.mark.parametrize(
+    ("belows", "advice"),
+    [
+        (["3.5.0", "2.999.999"], "upgrade to 3.5.0 or later"),  # 3.5.0 is past the 2.x line
+        (["1.8.4", "1.999"], "no fixed 1.x release (end of life): move to a later major"),
+        (["1.8.4", "999.999.999"], "no fixed release (end of life): replace it"),
+        (["1.2.0", "1.10.0", "1.9.9"], "upgrade to 1.10.0 or later"),  # numbers, not text
+    ],
+)
+def test_the_advice_is_the_highest_fix_unless_a_line_ended(belows: list[str], advice: str) -> None:
+    vulns = [{"below": b, "severity": "low", "identifiers": {"summary": b}} for b in belows]
+    repo = {
+        "lib": {"vulnerabilities": vulns, "extractors": {"filename": ["lib-(§§version§§)\\.js"]}}
+    }
+    data = Dataset.from_json(repo, "test data")
+    [finding] = libraries.evaluate(data, [Script("http://127.0.0.1/lib-0.1.js")])
+    assert f"; {advice}" in finding.evidence
 
 
 @pytest.mark.parametrize(

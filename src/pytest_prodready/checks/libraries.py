@@ -133,8 +133,14 @@ class Advisory:
 
     def describe(self) -> str:
         name = ", ".join(self.ids) if self.ids else _short(self.summary)
-        fixed = fixed_version(self.below)
-        return f"{name} ({self.severity}, " + (f"fixed in {fixed})" if fixed else "no fix)")
+        line = _line(self.below)
+        if fixed_version(self.below) is None:
+            fix = "no fixed release"
+        elif line is not None:
+            fix = f"every {line}.x release"
+        else:
+            fix = f"fixed in {self.below}"
+        return f"{name} ({self.severity}, {fix})"
 
 
 def _short(text: str, size: int = 70) -> str:
@@ -380,14 +386,29 @@ def _worst(advisories: Iterable[Advisory]) -> str:
     return max((a.severity for a in advisories), key=lambda s: _RANK.get(s, 2))
 
 
+def _line(below: str | None) -> str | None:
+    """The major line a bound of 999s closes (``2.999.999``: "2"), else None."""
+    sentinel = _SENTINEL.fullmatch(below or "")
+    return sentinel.group(1) if sentinel else None
+
+
 def _upgrade(advisories: Iterable[Advisory]) -> str:
-    fixes = [fixed_version(a.below) for a in advisories]
-    if any(f is None for f in fixes):
-        return "no fixed release (end of life): replace it"
+    """The advice: the highest fixed version, unless a whole line has no fix (end of life)
+    beyond it. A line's end counts as its next major (2.999.999: 3.0.0), which a fixed version
+    of the same advisories may already pass (jQuery 1.12.4: 3.5.0 is past the 2.x line)."""
     highest = ""
-    for fix in fixes:
-        if fix and (not highest or not is_at_or_above(highest, fix)):
+    ends: list[tuple[str, str]] = []
+    for advisory in advisories:
+        fix, line = fixed_version(advisory.below), _line(advisory.below)
+        if fix is None:
+            return "no fixed release (end of life): replace it"
+        if line is not None:
+            ends.append((line, fix))
+        elif not highest or not is_at_or_above(highest, fix):
             highest = fix
+    closed = [line for line, end in ends if not highest or not is_at_or_above(highest, end)]
+    if closed:
+        return f"no fixed {closed[0]}.x release (end of life): move to a later major or replace it"
     return f"upgrade to {highest} or later"
 
 
