@@ -8,6 +8,7 @@ repository root, so they see that configuration as a user's project would.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -32,10 +33,12 @@ SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
 
 MODULES_PROBE = """
-import json, os, sys
+import gc, json, os, sys
 
 def pytest_unconfigure(config):
     names = sorted(set(sys.modules) | {name.split(".")[0] for name in sys.modules})
+    # What the run froze for the garbage collector, as a pseudo-module name.
+    names.append(f"<frozen {gc.get_freeze_count()}>")
     with open(os.environ["MODULES_OUT"], "w") as out:
         json.dump(names, out)
 """
@@ -94,6 +97,22 @@ def test_a_second_smoke_run_reads_the_key_patterns_from_pytests_cache(tmp_path: 
     assert {"detect_secrets", "requests"} <= first
     assert not second & {"detect_secrets", "requests"}, sorted(second & {"detect_secrets"})
     assert "test_bundle.py" not in output  # both passed
+
+
+def test_a_run_freezes_what_it_collected_but_a_run_inside_a_run_does_not(
+    tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    modules, _ = _modules_of_a_run(tmp_path)
+    frozen = next(name for name in modules if name.startswith("<frozen "))
+    assert int(frozen.removeprefix("<frozen ").rstrip(">")) > 10_000, frozen
+
+    # This test runs inside a run that froze its collection: an in-process run adds nothing.
+    assert gc.get_freeze_count() > 0
+    before = gc.get_freeze_count()
+    pytester.makepyfile(test_inner="def test_inner():\n    assert True\n")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # Frozen objects still go when their last reference does: the count may only shrink.
+    assert gc.get_freeze_count() <= before
 
 
 def test_httpx_command_line_still_works_after_the_deferral() -> None:
