@@ -34,16 +34,16 @@ def site(
     """What search engines see (gathered once per session), or a skip when this environment
     is not judged that way; read inside the test, so a network error is its one-line
     failure."""
-    if target.seo.indexable != indexable or not target.seo.judged:
-        if not target.seo.judged:
-            pytest.skip(
-                f"{target.name} is not a production environment: set [envs.{target.name}.seo] "
-                "indexable = true to judge it as one, or false to check it stays out of search"
-            )
+    name = target.name
+    if not target.seo.judged:
         pytest.skip(
-            f"[envs.{target.name}.seo] indexable = {str(target.seo.indexable).lower()}: "
-            "judged by the other SEO tests"
+            f"{name} is not a production environment: set [envs.{name}.seo] indexable = true "
+            "to judge it as one, or false to check that it stays out of search"
         )
+    if target.seo.indexable and not indexable:
+        pytest.skip(f"{name} is indexable: this test is for environments declared not to be")
+    if indexable and not target.seo.indexable:
+        pytest.skip(f"[envs.{name}.seo] indexable = false: {name} must stay out of search")
     facts: SiteSeo = gather_once("seo", lambda: gather(fetch, target))
     record_figure("seo_pages_judged", len(facts.pages))
     record_figure("seo_sitemap_urls", facts.sitemap_urls)
