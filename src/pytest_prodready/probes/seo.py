@@ -59,6 +59,18 @@ def _html(response: httpx.Response) -> bool:
     return media in ("text/html", "application/xhtml+xml")
 
 
+def _origin(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _here(origin: str, url: str) -> str:
+    """``url`` (on the host under test) as fetched: on the base URL's scheme and port, so a
+    ``http://`` link on an https site is not a plain-HTTP request."""
+    parts = urlsplit(url)
+    return origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def _left_out(env: Environment, path: str, noindex: bool, response: httpx.Response) -> str:
     """Why a listed page is not judged ("" when it is)."""
     if noindex:
@@ -79,6 +91,7 @@ def _pages(fetch: ResponseCache, env: Environment) -> tuple[dict[str, PageSeo], 
     left_out: dict[str, str] = {}
     targets = 0
     base = env.base_url or ""
+    origin = _origin(base)
     for spec in env.pages:
         response = fetch(spec.path)
         if why := _left_out(env, spec.path, spec.noindex, response):
@@ -99,8 +112,7 @@ def _pages(fetch: ResponseCache, env: Environment) -> tuple[dict[str, PageSeo], 
             and targets < MAX_CANONICAL_TARGETS
         ):
             targets += 1
-            parts = urlsplit(canonical)
-            answer = fetch(base + (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+            answer = fetch(_here(origin, canonical))
             title = parse_head(answer.text).title if _html(answer) else None
             page = PageSeo(
                 page.url,
@@ -124,24 +136,24 @@ def _body(response: httpx.Response) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _sitemaps(fetch: ResponseCache, base: str, robots: RobotsFacts) -> tuple[SitemapFacts, int]:
+def _sitemaps(fetch: ResponseCache, origin: str, robots: RobotsFacts) -> tuple[SitemapFacts, int]:
     named = list(robots.robots.sitemaps) if robots.robots else []
     queue = [
-        (urljoin(base + "/", url), f"robots.txt line {number}") for number, url in named if url
+        (urljoin(origin + "/", url), f"robots.txt line {number}") for number, url in named if url
     ]
-    if not any(site_host(url) == site_host(base) for url, _ in queue):
-        queue.append((base + "/sitemap.xml", "robots.txt names no sitemap; the default"))
+    if not any(site_host(url) == site_host(origin) for url, _ in queue):
+        queue.append((origin + "/sitemap.xml", "robots.txt names no sitemap; the default"))
     documents: list[SitemapDoc] = []
     fetched = 0
     budget = MAX_SITEMAP_URLS
     while queue:
         url, named_by = queue.pop(0)
-        if site_host(url) != site_host(base) or fetched == MAX_SITEMAPS:
+        if site_host(url) != site_host(origin) or fetched == MAX_SITEMAPS:
             # Another host (never fetched), or past the bound: reported as named.
             documents.append(SitemapDoc(url, 0, None, named_by))
             continue
         fetched += 1
-        response = fetch(url)
+        response = fetch(_here(origin, url))
         sitemap = parse_sitemap(_body(response), budget) if response.status_code == 200 else None
         documents.append(SitemapDoc(url, response.status_code, sitemap, named_by))
         if sitemap is None:
@@ -155,14 +167,15 @@ def _sitemaps(fetch: ResponseCache, base: str, robots: RobotsFacts) -> tuple[Sit
 
 def gather(fetch: ResponseCache, env: Environment) -> SiteSeo:
     """Read the listed pages, robots.txt and the sitemaps (see the module docstring)."""
-    base = (env.base_url or "").rstrip("/")
-    own = own_hosts(base, env.seo.hosts)
+    origin = _origin(env.base_url or "")
+    own = own_hosts(origin, env.seo.hosts)
     pages, left_out = _pages(fetch, env)
-    answer = fetch(base + "/robots.txt")
+    # robots.txt and the default sitemap live at the origin's root, whatever the base path.
+    answer = fetch(origin + "/robots.txt")
     robots = RobotsFacts(
         str(answer.url),
         answer.status_code,
         parse_robots(_body(answer)) if answer.status_code == 200 else None,
     )
-    sitemaps, urls = _sitemaps(fetch, base, robots)
+    sitemaps, urls = _sitemaps(fetch, origin, robots)
     return SiteSeo(pages, left_out, robots, sitemaps, own, urls)
