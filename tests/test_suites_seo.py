@@ -279,3 +279,33 @@ def test_bad_setting_is_a_one_paragraph_usage_error(
     [line] = [line for line in result.stderr.lines if line.strip()]
     assert line.startswith("ERROR: prodready: ")
     assert line.endswith(message)
+
+
+def demo_run(pytester: pytest.Pytester, env: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        SUITE,
+        "--target-env",
+        env,
+        "--prodready-config",
+        str(ROOT / "prodready.toml"),
+        "-p",
+        "no:cacheprovider",
+        "--fail-on",
+        "info",
+    )
+
+
+def test_the_demo_passes_and_demo_broken_fails_by_its_planted_ids(
+    pytester: pytest.Pytester,
+) -> None:
+    demo = demo_run(pytester, "demo")
+    assert finding_ids(demo) == set()
+    # /api/health is not HTML; the staging test is for environments declared not indexable.
+    demo.assert_outcomes(passed=5, skipped=2)
+    broken = demo_run(pytester, "demo-broken")
+    assert finding_ids(broken) == {
+        "seo.noindex",
+        "seo.robots-disallow-all",
+        "seo.sitemap-foreign-host",
+    }
+    broken.assert_outcomes(passed=1, failed=4, skipped=2)
