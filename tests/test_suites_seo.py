@@ -43,7 +43,7 @@ def requested(server: ThreadedServer) -> list[str]:
     return app.requested
 
 
-def site(*flaws: str) -> Recorded:
+def site(*flaws: str, foreign: str = f"https://{STAGING}") -> Recorded:
     """A small site: three pages, a login-guarded account, robots.txt, a sitemap; ``flaws``
     plant what a bad release ships."""
 
@@ -58,7 +58,7 @@ def site(*flaws: str) -> Recorded:
             head.append('<meta name="robots" content="noindex, nofollow">')
         canonical = f"{base}{path}"
         if "canonical-elsewhere" in flaws and path == "/about":
-            canonical = f"https://{STAGING}/about"
+            canonical = f"{foreign}/about"
         if "canonical-home" in flaws and path == "/about":
             canonical = f"{base}/"
         head.append(f'<link rel="canonical" href="{canonical}">')
@@ -80,21 +80,24 @@ def site(*flaws: str) -> Recorded:
             return PlainTextResponse("busy", status_code=503)
         base = f"{request.url.scheme}://{request.url.netloc}"
         sitemap = "" if "sitemap-missing" in flaws else f"Sitemap: {base}/sitemap-index.xml\n"
+        if "robots-foreign-sitemap" in flaws:
+            sitemap += f"Sitemap: {foreign}/sitemap.xml\n"
         return PlainTextResponse(f"User-agent: *\nAllow: /\nDisallow: /account\n{sitemap}")
 
     def sitemap_index(request: Request) -> Response:
         if "sitemap-missing" in flaws:
             return PlainTextResponse("Not Found", status_code=404)
         base = f"{request.url.scheme}://{request.url.netloc}"
-        return Response(
-            f"<sitemapindex><sitemap><loc>{base}/sitemap-pages.xml</loc></sitemap></sitemapindex>",
-            media_type="application/xml",
-        )
+        entries = [f"{base}/sitemap-pages.xml"]
+        if "index-foreign-child" in flaws:
+            entries.append(f"{foreign}/sitemap-2.xml")
+        listed = "".join(f"<sitemap><loc>{url}</loc></sitemap>" for url in entries)
+        return Response(f"<sitemapindex>{listed}</sitemapindex>", media_type="application/xml")
 
     def sitemap_pages(request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}"
         if "sitemap-foreign-host" in flaws:
-            base = f"https://{STAGING}"
+            base = foreign
         urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in ("/", "/about"))
         return Response(f"<urlset>{urls}</urlset>", media_type="application/xml")
 
@@ -208,8 +211,21 @@ def test_evidence_names_page_and_tag(pytester: pytest.Pytester) -> None:
         f"{server.url}/sitemap-pages.xml",
     ]:
         assert line in out, line
-    # The foreign host is named, never asked.
-    assert all(STAGING not in path for path in requested(server))
+
+
+def test_another_host_is_named_never_fetched(pytester: pytest.Pytester) -> None:
+    """The other host here is a live loopback server (another port): it must see nothing."""
+    with serve(Recorded(Starlette())) as other:
+        flaws = ("canonical-elsewhere", "sitemap-foreign-host", "robots-foreign-sitemap")
+        with serve(site(*flaws, "index-foreign-child", foreign=other.url)) as server:
+            result = run(pytester, config(server))
+    assert finding_ids(result) == {"seo.canonical-elsewhere", "seo.sitemap-foreign-host"}
+    out = result.stdout.str()
+    assert f"robots.txt line 5 names {other.url}/sitemap.xml (not fetched)" in out
+    assert (
+        f"the sitemap index {server.url}/sitemap-index.xml names {other.url}/sitemap-2.xml" in out
+    )
+    assert requested(other) == []
 
 
 def test_accepted_finding_passes(pytester: pytest.Pytester) -> None:
