@@ -282,6 +282,7 @@ def doc(
         ),
         ([doc("https://staging.example.com/sitemap.xml", 0)], ["seo.sitemap-foreign-host"]),
         ([doc(f"{SITE}/sitemap.xml", 404)], ["seo.sitemap-missing"]),
+        ([doc(f"{SITE}/sitemap.xml", 0)], ["seo.sitemap-missing"]),  # could not be read
         ([doc(f"{SITE}/sitemap.xml", 200, "<html></html>")], ["seo.sitemap-missing"]),
         # An index and its children: a child on another host is named, never fetched.
         (

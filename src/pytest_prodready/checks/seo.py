@@ -300,13 +300,15 @@ def evaluate_sitemaps(facts: SitemapFacts, own_hosts: frozenset[str]) -> list[Fi
     if not any(d.sitemap is not None and d.sitemap.kind is not None for d in facts.documents):
         tried = [d for d in facts.documents if site_host(d.url) in own_hosts]
         if tried and not findings:
-            said = "; ".join(
-                f"{d.named_by}: {d.url} answered {d.status}"
-                + ("" if d.status != 200 else ", not a sitemap")
-                for d in tried
-            )
+            said = "; ".join(f"{d.named_by}: {d.url} {_answer(d.status)}" for d in tried)
             findings.append(SITEMAP_MISSING(said, url=tried[0].url))
     return findings
+
+
+def _answer(status: int) -> str:
+    if status == 0:
+        return "could not be read"
+    return f"answered {status}" if status != 200 else "answered 200, not a sitemap"
 
 
 def evaluate_staging(pages: list[PageSeo], robots: RobotsFacts) -> list[Finding]:

@@ -71,12 +71,8 @@ def _here(origin: str, url: str) -> str:
     return origin + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def _left_out(env: Environment, path: str, noindex: bool, response: httpx.Response) -> str:
-    """Why a listed page is not judged ("" when it is)."""
-    if noindex:
-        return "listed with noindex = true"
-    if path in env.protected_pages:
-        return "a protected page (behind a login)"
+def _left_out(response: httpx.Response) -> str:
+    """Why a listed page that was fetched is not judged ("" when it is)."""
     if response.status_code in (401, 403) or response.is_redirect:
         return f"answers {response.status_code} to a visitor without a session"
     if response.status_code != 200:
@@ -93,8 +89,14 @@ def _pages(fetch: ResponseCache, env: Environment) -> tuple[dict[str, PageSeo], 
     base = env.base_url or ""
     origin = _origin(base)
     for spec in env.pages:
+        if spec.noindex:
+            left_out[spec.path] = "listed with noindex = true"
+            continue
+        if spec.path in env.protected_pages:
+            left_out[spec.path] = "a protected page (behind a login)"
+            continue
         response = fetch(spec.path)
-        if why := _left_out(env, spec.path, spec.noindex, response):
+        if why := _left_out(response):
             left_out[spec.path] = why
             continue
         page = PageSeo(
@@ -112,14 +114,14 @@ def _pages(fetch: ResponseCache, env: Environment) -> tuple[dict[str, PageSeo], 
             and targets < MAX_CANONICAL_TARGETS
         ):
             targets += 1
-            answer = fetch(_here(origin, canonical))
-            title = parse_head(answer.text).title if _html(answer) else None
-            page = PageSeo(
-                page.url,
-                page.head,
-                page.x_robots_tag,
-                CanonicalTarget(canonical, answer.status_code, title),
-            )
+            try:
+                answer = fetch(_here(origin, canonical))
+            except (httpx.RequestError, httpx.InvalidURL):
+                answer = None  # not judged: the pages suite reports an unreachable target
+            if answer is not None:
+                title = parse_head(answer.text).title if _html(answer) else None
+                target = CanonicalTarget(canonical, answer.status_code, title)
+                page = PageSeo(page.url, page.head, page.x_robots_tag, target)
         pages[spec.path] = page
     return pages, left_out
 
@@ -153,7 +155,12 @@ def _sitemaps(fetch: ResponseCache, origin: str, robots: RobotsFacts) -> tuple[S
             documents.append(SitemapDoc(url, 0, None, named_by))
             continue
         fetched += 1
-        response = fetch(_here(origin, url))
+        try:
+            response = fetch(_here(origin, url))
+        except (httpx.RequestError, httpx.InvalidURL):
+            # Status 0: it could not be read (a timeout, a reset); judged as no sitemap.
+            documents.append(SitemapDoc(url, 0, None, named_by))
+            continue
         sitemap = parse_sitemap(_body(response), budget) if response.status_code == 200 else None
         documents.append(SitemapDoc(url, response.status_code, sitemap, named_by))
         if sitemap is None:
