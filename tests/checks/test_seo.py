@@ -192,6 +192,8 @@ def page(
         (page(canonical=f"{SITE}/"), []),
         (page(canonical="https://staging.example.com/"), ["seo.canonical-elsewhere"]),
         (page(canonical="javascript:alert(1)"), ["seo.canonical-elsewhere"]),
+        (page(canonical="https://[::1"), ["seo.canonical-elsewhere"]),
+        (page(canonical="https://shop.example.com:99999/"), ["seo.canonical-elsewhere"]),
         # Another path of the same site: a duplicate (same title) is fine, another page not.
         (
             page("/index.html", canonical="/", target=seo.CanonicalTarget(SITE + "/", 200, "Shop")),
@@ -331,6 +333,7 @@ def test_site_host_drops_default_ports() -> None:
     assert seo.site_host("https://Example.com:443/x") == "example.com"
     assert seo.site_host("http://example.com/") == "example.com"
     assert seo.site_host("http://127.0.0.1:8000/") == "127.0.0.1:8000"
+    assert seo.site_host("http://[::1") == ""
 
 
 # -- staging --------------------------------------------------------------------------------

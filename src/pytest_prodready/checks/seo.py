@@ -124,12 +124,12 @@ _SAMPLES = 3
 
 def site_host(url: str) -> str:
     """``host`` or ``host:port`` of ``url``, lower-case, the scheme's default port left out."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
     try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
         port = parts.port
-    except ValueError:
-        port = None
+    except ValueError:  # "http://[::1", a port out of range: no host of ours
+        return ""
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     return host if port is None or port == default else f"{host}:{port}"
 
@@ -158,7 +158,12 @@ class PageSeo:
 
     @property
     def canonical_url(self) -> str | None:
-        return urljoin(self.url, self.head.canonical) if self.head.canonical else None
+        if not self.head.canonical:
+            return None
+        try:
+            return urljoin(self.url, self.head.canonical)
+        except ValueError:
+            return self.head.canonical
 
     def noindex(self) -> str | None:
         """The noindex as the page wrote it (a tag or ``X-Robots-Tag: …``), or None."""
@@ -187,9 +192,8 @@ def _canonical(page: PageSeo, own_hosts: frozenset[str]) -> list[Finding]:
     if canonical is None:
         return []
     tag = clip(page.head.canonical_tag, 200)
-    if urlsplit(canonical).scheme not in ("http", "https") or site_host(canonical) not in (
-        own_hosts
-    ):
+    scheme = canonical.partition(":")[0].lower() if "://" in canonical else ""
+    if scheme not in ("http", "https") or site_host(canonical) not in own_hosts:
         return [CANONICAL_ELSEWHERE(f"{tag}: another host than {page.url}", url=page.url)]
     target = page.canonical_target
     if _path(canonical) == _path(page.url) or target is None:
