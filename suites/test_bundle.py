@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_prodready import AssertNoFindings
-from pytest_prodready.checks import build, bundle
+from pytest_prodready.checks import build, bundle, secret_rules
 from pytest_prodready.config import Environment
 from pytest_prodready.http import ResponseCache
 from pytest_prodready.probes.bundle import gather_all
@@ -41,8 +41,11 @@ def test_no_secrets_in_public_assets(
     gather_once: Callable[..., Any],
     record_figure: Callable[[str, object], None],
     assert_no_findings: AssertNoFindings,
+    pytestconfig: pytest.Config,
 ) -> None:
     assets, coverage = public_assets(target, fetch, gather_once, record_figure)
+    # The key patterns from pytest's cache when it has them (see secret_rules.prime).
+    secret_rules.prime(getattr(pytestconfig, "cache", None))
     live = build.live_mode(target.expect.build, protected=target.protected)
     assert_no_findings(bundle.evaluate(assets, production=live) + bundle.coverage(coverage))
 

@@ -25,8 +25,9 @@ from tests.faults.harness import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("hypothesis", "schemathesis", "playwright", "locust", "gevent")
-# Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail.
-SPARED = ("anyio.pytest_plugin", "dns")
+# Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail,
+# httpx's command-line client and what it imports (pytest_prodready._lazy).
+SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
 
@@ -40,9 +41,12 @@ def pytest_unconfigure(config):
 """
 
 
-def _modules_of_a_run(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+def _modules_of_a_run(
+    tmp_path: Path, *args: str, cache_dir: Path | None = None
+) -> tuple[set[str], str]:
     """The top-level modules loaded by ``pytest suites -m smoke --target-env demo *args``,
-    run from the repository root, and its output."""
+    run from the repository root, and its output; pytest's cache off unless ``cache_dir``."""
+    cache = ("-o", f"cache_dir={cache_dir}") if cache_dir else ("-p", "no:cacheprovider")
     (tmp_path / "modules_probe.py").write_text(MODULES_PROBE, encoding="utf-8")
     out = tmp_path / "modules.json"
     env = child_env(
@@ -60,8 +64,7 @@ def _modules_of_a_run(tmp_path: Path, *args: str) -> tuple[set[str], str]:
             "demo",
             "-p",
             "modules_probe",
-            "-p",
-            "no:cacheprovider",
+            *cache,
             "-q",
             *args,
         ],
@@ -82,6 +85,25 @@ def test_a_smoke_run_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert not modules & set(DEMO_STACK), sorted(modules & set(DEMO_STACK))
     assert not modules & set(SPARED), sorted(modules & set(SPARED))
+
+
+def test_a_second_smoke_run_reads_the_key_patterns_from_pytests_cache(tmp_path: Path) -> None:
+    # The first run imports detect-secrets and keeps its patterns; the second reads them.
+    first, _ = _modules_of_a_run(tmp_path, cache_dir=tmp_path / "cache")
+    second, output = _modules_of_a_run(tmp_path, cache_dir=tmp_path / "cache")
+    assert {"detect_secrets", "requests"} <= first
+    assert not second & {"detect_secrets", "requests"}, sorted(second & {"detect_secrets"})
+    assert "test_bundle.py" not in output  # both passed
+
+
+def test_httpx_command_line_still_works_after_the_deferral() -> None:
+    # The stand-in for httpx._main imports the real one when the command is called.
+    code = "import sys, pytest_prodready, httpx; sys.argv = ['httpx', '--help']; httpx.main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Usage: httpx" in proc.stdout
 
 
 def test_the_same_run_without_the_blocks_imports_them(tmp_path: Path) -> None:
