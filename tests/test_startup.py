@@ -27,7 +27,7 @@ from tests.faults.harness import child_env
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("hypothesis", "schemathesis", "playwright", "locust", "gevent")
 # Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail,
-# httpx's command-line client and what it imports (pytest_prodready._lazy).
+# httpx's command-line client and what it imports (pytest_prodready.core.lazy).
 SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
