@@ -150,6 +150,21 @@ def test_budgets_both_ways_with_the_median_of_runs() -> None:
     assert "(desktop, median of 1 run);" in one.evidence
 
 
+def test_performance_evidence_shows_savings_even_when_every_metric_fails() -> None:
+    slow = report({"performance": 0.3}, slow=True)
+    for name in ("first-contentful-paint", "speed-index", "total-blocking-time"):
+        slow["audits"][name] = {"title": name, "score": 0.2, "scoreDisplayMode": "numeric"}
+        slow["categories"]["performance"]["auditRefs"].append({"id": name, "weight": 10})
+    (finding,) = lighthouse_findings([summarize(slow)], LighthouseSpec(), "performance", "u")
+    listed = finding.evidence.split("failing: ")[1].split("; ")
+    assert len(listed) == 5
+    assert listed[0] == "largest-contentful-paint (7.9 s)"  # the heaviest metric first
+    assert listed[3:] == [
+        "render-blocking-resources: saves 4,310 ms",
+        "total-byte-weight: saves 900 ms, 2,000 KiB",
+    ]
+
+
 def test_performance_evidence_names_the_cpu_slowdown_simulated() -> None:
     slow = report({"performance": 0.5}, slow=True)
     slow["configSettings"] = {"throttling": {"cpuSlowdownMultiplier": 2.2}}

@@ -210,7 +210,13 @@ def lighthouse_findings(
     runs = f"{profile}, median of {len(measured)} run{plural}"
     if len(measured) > 1:
         runs += f": {', '.join(_number(s) for s in measured)}"
-    worst = median_run.failing.get(category, ())[:TOP_AUDITS]
+    failing = median_run.failing.get(category, ())
+    # The metrics that weigh on the score, then what would save most (Lighthouse gives the
+    # performance opportunities no weight): a few of each, so a fix is always in sight.
+    weighted = [a for a in failing if a.weight > 0]
+    savings = [a for a in failing if a.weight == 0]
+    split = category == "performance" and savings
+    worst = weighted[:3] + savings[:3] if split else list(failing[:TOP_AUDITS])
     top = "; ".join(a.describe() for a in worst)
     evidence = f"{category} {_number(median)} < budget {_number(budget)} ({runs})"
     if top:
