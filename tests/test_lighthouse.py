@@ -7,6 +7,7 @@ each, and every test of the module reads that run. Lighthouse comes from
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -390,7 +391,23 @@ def lab_app(secret: str) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def lighthouse_cli() -> Path:
+def one_browser_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The browser tests' lock (tests/test_browser.py): under xdist, Lighthouse's Chromium and
+    theirs never compete for the machine's two cores (scores would drift with the load)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    lock = tmp_path_factory.getbasetemp().parent / "prodready-browser.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def lighthouse_cli(one_browser_at_a_time: None) -> Path:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium (Debian/Ubuntu: apt-get install chromium)")
     reason = node_missing()
