@@ -25,9 +25,9 @@ __all__ = ["CLI", "HERE", "InstallError", "ensure_lighthouse", "node_missing"]
 
 HERE = Path(__file__).resolve().parent
 CLI = HERE / "node_modules" / ".bin" / "lighthouse"
-STAMP = HERE / ".install-stamp"
-LOCK = HERE / ".install.lock"
-LOG = HERE / ".install.log"
+STAMP = HERE / ".build-stamp"
+LOCK = HERE / ".build.lock"
+LOG = HERE / ".build.log"
 # Measured: npm ci of lighthouse 12.8.2 took ~25 s on a 2-core runner.
 NPM_CI_TIMEOUT_S = 600.0
 LOCK_TIMEOUT_S = NPM_CI_TIMEOUT_S + 60.0
