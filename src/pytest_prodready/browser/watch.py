@@ -80,6 +80,8 @@ _INIT_SCRIPT = """
     try { new PerformanceObserver((list) => list.getEntries().forEach(callback))
             .observe({ type, buffered: true }); } catch (e) { /* not supported */ }
   };
+  state.longtasks = [];
+  observe("longtask", (e) => { state.longtasks.push([e.startTime, e.duration]); });
   observe("largest-contentful-paint", (e) => { state.lcp = e.startTime; });
   observe("paint", (e) => { if (e.name === "first-contentful-paint") state.fcp = e.startTime; });
   // CLS as web-vitals computes it: the worst session window (gaps < 1 s, at most 5 s).
@@ -103,7 +105,17 @@ _READ_VITALS = """
   const state = window[Symbol.for(binding)] || {};
   const nav = performance.getEntriesByType("navigation")[0];
   const ttfb = nav ? Math.max(nav.responseStart - (nav.activationStart || 0), 0) : null;
-  resolve({ lcp: state.lcp ?? null, cls: state.cls ?? null, fcp: state.fcp ?? null, ttfb });
+  // TBT as Lighthouse sums it, from FCP to now (Lighthouse stops at TTI): each long task's
+  // part after FCP, less 50 ms.
+  let tbt = null;
+  if (state.fcp != null && state.longtasks) {
+    tbt = 0;
+    for (const [start, duration] of state.longtasks) {
+      const clipped = start + duration - Math.max(start, state.fcp);
+      if (clipped > 50) tbt += clipped - 50;
+    }
+  }
+  resolve({ lcp: state.lcp ?? null, cls: state.cls ?? null, fcp: state.fcp ?? null, ttfb, tbt });
 })))
 """
 
@@ -232,14 +244,16 @@ class PageWatch:
             self.page.wait_for_timeout(POLL_MS)
 
     def read_vitals(self) -> VitalsSample:
-        """The current document's LCP, CLS, FCP and TTFB (after two animation frames)."""
+        """The current document's LCP, CLS, FCP, TTFB and TBT (after two animation frames)."""
         data = self.page.evaluate(_READ_VITALS, self.binding)
 
         def number(key: str) -> float | None:
             value = data.get(key) if isinstance(data, dict) else None
             return float(value) if isinstance(value, int | float) else None
 
-        return VitalsSample(number("lcp"), number("cls"), number("fcp"), number("ttfb"))
+        return VitalsSample(
+            number("lcp"), number("cls"), number("fcp"), number("ttfb"), number("tbt")
+        )
 
     def _pull_scripts(self) -> None:
         # The current document has not been unloaded: read its scripts now.

@@ -31,7 +31,16 @@ from pytest_prodready.config.access import (
 from pytest_prodready.config.bundle import Budgets, BundleLimits, parse_budgets, parse_bundle
 from pytest_prodready.config.contract import ContractSpec, parse_contract
 from pytest_prodready.config.email import EmailSpec, parse_email
-from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
+from pytest_prodready.config.flows import (
+    A11y,
+    Interaction,
+    LoginFlow,
+    Vitals,
+    parse_a11y,
+    parse_interaction,
+    parse_login,
+    parse_vitals,
+)
 from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
     DEFAULT_HEALTH,
@@ -119,6 +128,8 @@ class Environment:
     load: LoadSpec | None = None
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
+    a11y: A11y = field(default_factory=A11y)
+    interaction: Interaction | None = None
     email: EmailSpec | None = None
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     access: tuple[AccessRule, ...] = ()
@@ -233,6 +244,8 @@ def _environment(
         load=parse_load(t.table("load"), base=source.parent, protected=protected),
         login=login,
         vitals=parse_vitals(t.table("vitals")),
+        a11y=parse_a11y(t.table("a11y")),
+        interaction=parse_interaction(t.table("interaction")),
         email=parse_email(t.table("email")),
         identities=identities,
         access=parse_access(t.tables("access"), identities),
