@@ -176,10 +176,12 @@ def audit_page(
     try:
         context.set_default_timeout(timeout_s * 1000)
         page = context.new_page()
-        page.on(
-            "response",
-            lambda r: responses.setdefault(r.url, r) if r.request.resource_type == "image" else None,
-        )
+
+        def on_response(response: Response) -> None:
+            if response.request.resource_type == "image":
+                responses.setdefault(response.url, response)
+
+        page.on("response", on_response)
         try:
             response = page.goto(url, wait_until="load")
         except PlaywrightError as exc:

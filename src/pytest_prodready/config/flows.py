@@ -160,7 +160,7 @@ def parse_a11y(t: Table) -> A11y:
         raise t.error(
             "fail_on",
             f"names {', '.join(repr(i) for i in unknown)}, which is not an axe-core impact",
-            f"Valid impacts: {', '.join(A11Y_IMPACTS)}; e.g. fail_on = [\"critical\", \"serious\"].",
+            f'Valid impacts: {", ".join(A11Y_IMPACTS)}; e.g. fail_on = ["critical", "serious"].',
         )
     a11y = A11y(
         fail_on=fail_on,
