@@ -25,8 +25,9 @@ from tests.faults.harness import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("hypothesis", "schemathesis", "playwright", "locust", "gevent")
-# Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail.
-SPARED = ("anyio.pytest_plugin", "dns")
+# Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail,
+# httpx's command-line client and what it imports (pytest_prodready._lazy).
+SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
 
@@ -82,6 +83,16 @@ def test_a_smoke_run_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert not modules & set(DEMO_STACK), sorted(modules & set(DEMO_STACK))
     assert not modules & set(SPARED), sorted(modules & set(SPARED))
+
+
+def test_httpx_command_line_still_works_after_the_deferral() -> None:
+    # The stand-in for httpx._main imports the real one when the command is called.
+    code = "import sys, pytest_prodready, httpx; sys.argv = ['httpx', '--help']; httpx.main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Usage: httpx" in proc.stdout
 
 
 def test_the_same_run_without_the_blocks_imports_them(tmp_path: Path) -> None:

@@ -1,12 +1,12 @@
 """The field test bed's Next.js target: a real ``next build`` + ``next start`` behind nginx.
 
-One build serves both variants: the app reads ``FIELD_VARIANT`` (and its other settings) from
-the process environment at request time, and ``next build`` runs without them, so nothing of
-the variant can be inlined. What the build does inline is its public configuration
+One build serves every variant (good, misconfigured, degraded): the app reads
+``FIELD_VARIANT`` (and its other settings) from the process environment at request time, and
+``next build`` runs without them, so nothing of the variant can be inlined. What the build does inline is its public configuration
 (``NEXT_PUBLIC_*``, :mod:`tests.field.nextjs_public`): the production one in ``.next``, and a
 leaky one (server keys, staging values, a heavy catalog) in a second build, ``.next-leaky``,
 made and cached the same way, for the bundle suites. ``headers()`` of next.config.js is
-compiled into the build and is the same for both variants; what differs lives in
+compiled into the build and is the same for every variant; what differs lives in
 ``src/proxy.js``, the route handlers, the environment ``next start`` gets, and the nginx in
 front.
 
@@ -79,7 +79,9 @@ OUTPUT_TAIL_CHARS = 4000
 MIN_NODE = (20, 9)
 RELEASE = "1.4.2"
 USERNAME = "probe@example.com"
-VARIANTS = ("good", "misconfigured")
+# good and misconfigured differ in security and edge; degraded is good's edge and security with
+# the page-quality mistakes (images, accessibility, SEO, an old jQuery, slow handlers).
+VARIANTS = ("good", "misconfigured", "degraded")
 
 # What the build is made of: the dependencies, then the sources (see _sources).
 DEPS_FILES = ("package.json", "package-lock.json")
@@ -100,7 +102,17 @@ RUNTIME_VARS = frozenset(
     }
 )
 # Pages and routes fetched once after start: a production server is warm when users come.
-WARM_PATHS = ("/", "/login", "/dashboard", "/api/health", "/api/health/detailed", "/api/version")
+WARM_PATHS = (
+    "/",
+    "/login",
+    "/gallery",
+    "/dashboard",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/api/health",
+    "/api/health/detailed",
+    "/api/version",
+)
 
 
 class BuildError(RuntimeError):
@@ -353,9 +365,9 @@ def _app_env(variant: str, password: str, flavour: str = "production") -> dict[s
         FIELD_VARIANT=variant,
         FIELD_LOGIN_PASSWORD=password,
         SESSION_SECRET=secrets.token_hex(32),
-        APP_VERSION=RELEASE if variant == "good" else "1.4.1",
+        APP_VERSION="1.4.1" if variant == "misconfigured" else RELEASE,
     )
-    if variant == "good":
+    if variant != "misconfigured":
         # The misconfigured deployment was started without it: its cron guard is off.
         env["CRON_SECRET"] = secrets.token_urlsafe(24)
     return env
@@ -475,7 +487,7 @@ NEXT_PUBLIC_APP_URL=https://127.0.0.1
 def _server_blocks(
     variant: str, next_port: int, http_port: int, cert: Path, key: Path, docroot: Path
 ) -> str:
-    if variant == "good":
+    if variant != "misconfigured":
         proxy = _PROXY.format(location="/", next_port=next_port, scheme="https")
         return _GOOD_SERVERS.format(cert=cert, key=key, http_port=http_port, proxy=proxy)
     return _BAD_SERVERS.format(

@@ -17,6 +17,9 @@ const nextConfig = {
   turbopack: {
     resolveAlias: { 'field-catalog': process.env.FIELD_CATALOG || './src/lib/catalog.js' },
   },
+  // Seed 001's image optimization (formats: ['image/webp', 'image/avif']), cached a month;
+  // static imports are immutable anyway.
+  images: { formats: ['image/avif', 'image/webp'], minimumCacheTTL: 2678400 },
   // Production optimizations
   productionBrowserSourceMaps: false,
   compress: true,

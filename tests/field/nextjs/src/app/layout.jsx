@@ -2,9 +2,15 @@ import './globals.css'
 
 import { connection } from 'next/server'
 
-export const metadata = {
-  title: 'Field shop',
-  description: 'The field test bed: a Next.js production build behind nginx.',
+import { siteOrigin } from '../lib/site'
+
+export async function generateMetadata() {
+  return {
+    // Canonical links resolve against the origin the visitor used (see lib/site.js).
+    metadataBase: new URL(await siteOrigin()),
+    title: 'Field shop',
+    description: 'The field test bed: a Next.js production build behind nginx.',
+  }
 }
 
 export default async function RootLayout({ children }) {
