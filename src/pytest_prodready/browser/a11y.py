@@ -15,11 +15,11 @@ from pytest_prodready.browser.facts import AxeViolation
 from pytest_prodready.config.flows import A11y
 from pytest_prodready.core.findings import Finding, Severity, rule
 
-__all__ = ["A11Y_VIOLATION", "MAX_TARGETS", "accessibility", "axe_options"]
+__all__ = ["AXE_VIOLATION", "MAX_TARGETS", "accessibility", "axe_options"]
 
 MAX_TARGETS = 5
 
-A11Y_VIOLATION = rule(
+AXE_VIOLATION = rule(
     "a11y.violation",
     Severity.MEDIUM,
     "The page breaks an accessibility rule (axe-core)",
@@ -64,7 +64,7 @@ def accessibility(
         where = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
         elements = f"{violation.nodes} element{'s' if violation.nodes != 1 else ''}"
         findings.append(
-            A11Y_VIOLATION(
+            AXE_VIOLATION(
                 f"{violation.rule} ({violation.impact}, {engine}): {violation.help}; "
                 f"{elements}: {where}; see {violation.help_url}",
                 url=url,
