@@ -280,7 +280,16 @@ PHOTO_PNG = png(640, 480, noise=True)  # about 300 KB
 ICON_PNG = png(16, 16, noise=False)
 LONG = "public, max-age=31536000, immutable"
 
-SPACER = '<div style="height: 5000px"></div>'
+# Both pages are served under a strict nonce policy (no inline style attributes either): axe
+# must run there, and the CSP test must see nothing of it.
+NONCE = "pq-nonce-3f9a"
+CSP = (
+    f"default-src 'self'; script-src 'nonce-{NONCE}' 'strict-dynamic'; "
+    f"style-src 'nonce-{NONCE}'; img-src 'self'; object-src 'none'; base-uri 'none'"
+)
+STYLE = f"""<style nonce="{NONCE}">.spacer {{ height: 5000px }} .thumb {{ width: 100px }}
+.pale {{ color: #c8c8c8; background: #ffffff }}</style>"""
+SPACER = '<div class="spacer"></div>'
 FAST = "document.getElementById('add-to-cart').addEventListener('click', () => {});"
 SLOW = """
 const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) {} };
@@ -289,24 +298,24 @@ addEventListener('load', () => setTimeout(() => busy(600), 0));
 """
 
 GOOD = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Gallery</title></head><body><main><h1>Gallery</h1>
+<title>Gallery</title>{STYLE}</head><body><main><h1>Gallery</h1>
 <img src="/img/photo" alt="A photo" width="100" height="100">
 <button id="add-to-cart">Add to cart</button>
 <button class="cart" aria-label="Open cart"><img src="/img/icon.png" alt=""></button>
 <p>Plain black text.</p>{SPACER}
 <img src="/img/below-1.webp" alt="Below one" loading="lazy" width="50" height="50">
 <img src="/img/below-2.webp" alt="Below two" loading="lazy" width="50" height="50">
-</main><script>{FAST}</script></body></html>"""
+</main><script nonce="{NONCE}">{FAST}</script></body></html>"""
 
 BAD = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Gallery</title></head><body><main><h1>Gallery</h1>
-<img src="/img/huge.png" style="width: 100px">
+<title>Gallery</title>{STYLE}</head><body><main><h1>Gallery</h1>
+<img src="/img/huge.png" class="thumb">
 <button id="add-to-cart">Add to cart</button>
 <button class="cart"><img src="/img/icon.png" alt=""></button>
-<p style="color: #c8c8c8; background: #ffffff">Pale grey text nobody can read.</p>{SPACER}
+<p class="pale">Pale grey text nobody can read.</p>{SPACER}
 <img src="/img/below-1.png" alt="Below one" width="50" height="50">
 <img src="/img/below-2.png" alt="Below two" width="50" height="50">
-</main><script>{SLOW}</script></body></html>"""
+</main><script nonce="{NONCE}">{SLOW}</script></body></html>"""
 
 LOGIN = """<!DOCTYPE html><html lang="en"><head><title>Log in</title></head><body><main>
 <h1>Log in</h1><form method="post" action="/login">
@@ -328,7 +337,7 @@ def home(bad: bool) -> str:
 def quality_app() -> Starlette:
     async def page(request: Request) -> Response:
         bad = request.path_params["variant"] == "bad"
-        return HTMLResponse(BAD if bad else GOOD)
+        return HTMLResponse(BAD if bad else GOOD, headers={"content-security-policy": CSP})
 
     async def photo(request: Request) -> Response:
         # Content negotiation: WebP to a browser that accepts it, PNG to one that does not.
@@ -392,7 +401,10 @@ def config_for(path: Path, base_url: str) -> Path:
     return path
 
 
-SELECTED = "accessible or images or interaction or web_vitals or login_succeeds"
+SELECTED = (
+    "accessible or images or interaction or web_vitals or login_succeeds or csp_violations "
+    "or console_errors"
+)
 
 
 def run_quality(pytester: pytest.Pytester, config: Path, env: str) -> pytest.RunResult:
@@ -425,7 +437,7 @@ def test_good_page_is_silent_and_bad_page_fires_each_id(
         good = run_quality(pytester, config, "good")
         bad = run_quality(pytester, config, "bad")
     assert finding_ids(good) == set(), good.stdout.str()
-    good.assert_outcomes(passed=6)
+    good.assert_outcomes(passed=8)
     assert finding_ids(bad) == {
         "a11y.violation",
         "images.legacy-format",
@@ -435,7 +447,8 @@ def test_good_page_is_silent_and_bad_page_fires_each_id(
         "vitals.inp",
         "vitals.tbt",
     }
-    bad.assert_outcomes(passed=1, failed=5)
+    # The login and, under the strict policy, the CSP and console tests pass.
+    bad.assert_outcomes(passed=3, failed=5)
     out = bad.stdout.str()
     for rule_id in ("image-alt (critical", "button-name (critical", "color-contrast (serious"):
         assert f"(evidence: {rule_id}, axe " in out
