@@ -591,7 +591,7 @@ def test_failed_login_on_protected_env_keeps_screenshot_not_trace_nor_secret(
         f"--prodready-json={summary}",
         timeout=120,
     )
-    result.assert_outcomes(passed=2, failed=2, errors=2, skipped=1)
+    result.assert_outcomes(passed=2, failed=2, errors=3, skipped=1)
     out = result.stdout.str()
     assert (
         "- [HIGH] flow.login-failed  The configured login does not succeed in a real browser "
