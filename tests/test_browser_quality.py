@@ -23,7 +23,9 @@ from pytest_prodready.browser.a11y import accessibility, axe_options
 from pytest_prodready.browser.facts import AuditFacts, AxeViolation, ImageFact, VitalsSample
 from pytest_prodready.browser.images import images
 from pytest_prodready.browser.vitals import interaction_latency, vitals
+from pytest_prodready.config import ConfigFile, load_config
 from pytest_prodready.config.flows import A11y, Vitals
+from pytest_prodready.core.findings import Finding
 from tests.servers import serve
 from tests.test_browser import ROOT, WITH_PYTEST_PLAYWRIGHT, finding_ids, one_browser_at_a_time
 
@@ -34,7 +36,7 @@ SECRET = "pq-token-shown-on-the-page-5e2b"
 PASSWORD = "pq-password-typed-7c4d"
 
 
-def ids(findings: list) -> list[str]:  # type: ignore[type-arg]
+def ids(findings: list[Finding]) -> list[str]:
     return [f.id for f in findings]
 
 
@@ -194,12 +196,12 @@ def test_tbt_is_judged_with_the_other_vitals_and_inp_on_the_median_click() -> No
 # -- configuration ----------------------------------------------------------------------------
 
 
-def load(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
-    from pytest_prodready.config import load_config
-
+def load(tmp_path: Path, body: str) -> ConfigFile:
     path = tmp_path / "prodready.toml"
     path.write_text(textwrap.dedent(body))
-    return load_config(path, "test", known_ids=())
+    config = load_config(path, "test", known_ids=())
+    assert config is not None
+    return config
 
 
 def test_a11y_interaction_and_budgets_are_read_from_the_environment(tmp_path: Path) -> None:
