@@ -7,6 +7,7 @@ with a good and a bad variant of the same page (and of the page a login lands on
 from __future__ import annotations
 
 import base64
+import os
 import random
 import struct
 import textwrap
@@ -470,3 +471,36 @@ def test_good_page_is_silent_and_bad_page_fires_each_id(
     for text in (out, bad.stderr.str(), good.stdout.str()):
         assert SECRET not in text
         assert PASSWORD not in text
+
+
+def test_axe_says_which_tag_or_rule_the_settings_get_wrong() -> None:
+    # A real Chromium on a page set in place: a typo in tags or disable_rules is one line, not
+    # an empty run that passes.
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from pytest_prodready.browser.audit import run_axe
+    from pytest_prodready.browser.launch import chromium_switches, find_chromium
+
+    chromium = find_chromium(None, "-", {})
+    if chromium.path is None:
+        pytest.skip(chromium.problem or "no system Chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium.path),
+            args=chromium_switches(root=hasattr(os, "geteuid") and os.geteuid() == 0),
+        )
+        try:
+            page = browser.new_page()
+            page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main>')
+            version, found = run_axe(page, A11y(), timeout_s=10)
+            assert version.count(".") == 2
+            assert [(v.rule, v.impact, v.targets) for v in found] == [
+                ("image-alt", "critical", ("img",))
+            ]
+            with pytest.raises(PlaywrightError, match=r"has the tag wcag9z: fix tags in"):
+                run_axe(page, A11y(tags=("wcag2a", "wcag9z")), timeout_s=10)
+            with pytest.raises(PlaywrightError, match=r"unknown rule `imag-alt`"):
+                run_axe(page, A11y(disable_rules=("imag-alt",)), timeout_s=10)
+        finally:
+            browser.close()

@@ -35,6 +35,12 @@ SETTLE_MS = 1500
 
 _RUN_AXE = """
 async ([options, ms]) => {
+  // A tag no rule has would run nothing and pass: a typo in [a11y] tags must say so.
+  const unknown = options.runOnly.values.filter((tag) => axe.getRules([tag]).length === 0);
+  if (unknown.length) {
+    throw new Error(`no rule of axe-core ${axe.version} has the tag ${unknown.join(", ")}: ` +
+                    "fix tags in [envs.X.a11y] (e.g. wcag2a, wcag2aa, wcag21aa, best-practice)");
+  }
   const timer = new Promise((_, reject) =>
     setTimeout(() => reject(new Error(`axe-core did not finish within ${ms} ms`)), ms));
   const results = await Promise.race([axe.run(document, options), timer]);
