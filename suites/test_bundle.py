@@ -1,6 +1,7 @@
 """Public assets: no server-side secret, no test-mode key in live mode, no public source maps,
-no staging configuration and no development build, in the pages and every same-origin script
-a visitor can load (the framework manifests' chunks included, up to ``[envs.X.bundle]``)."""
+no staging configuration, no development build and no library with known vulnerabilities, in
+the pages and every same-origin script a visitor can load (the framework manifests' chunks
+included, up to ``[envs.X.bundle]``), and the URLs of other origins' scripts."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 
 from pytest_prodready import AssertNoFindings
-from pytest_prodready.checks import build, bundle
+from pytest_prodready.checks import build, bundle, libraries, secret_rules
 from pytest_prodready.config import Environment
 from pytest_prodready.http import ResponseCache
-from pytest_prodready.probes.bundle import gather_all
+from pytest_prodready.probes import vulndata
+from pytest_prodready.probes.bundle import gather_all, loaded_scripts
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 
@@ -41,8 +43,11 @@ def test_no_secrets_in_public_assets(
     gather_once: Callable[..., Any],
     record_figure: Callable[[str, object], None],
     assert_no_findings: AssertNoFindings,
+    pytestconfig: pytest.Config,
 ) -> None:
     assets, coverage = public_assets(target, fetch, gather_once, record_figure)
+    # The key patterns from pytest's cache when it has them (see secret_rules.prime).
+    secret_rules.prime(getattr(pytestconfig, "cache", None))
     live = build.live_mode(target.expect.build, protected=target.protected)
     assert_no_findings(bundle.evaluate(assets, production=live) + bundle.coverage(coverage))
 
@@ -57,3 +62,24 @@ def test_bundle_is_a_production_build(
     assets, _ = public_assets(target, fetch, gather_once, record_figure)
     assert target.base_url is not None
     assert_no_findings(build.evaluate(assets, target.expect.build, site=target.base_url))
+
+
+def test_no_known_vulnerable_libraries(
+    target: Environment,
+    fetch: ResponseCache,
+    gather_once: Callable[..., Any],
+    record_figure: Callable[[str, object], None],
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    assets, _ = public_assets(target, fetch, gather_once, record_figure)
+    try:
+        dataset = vulndata.load(target.bundle.vulnerability_data)
+    except vulndata.DatasetError as exc:
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    scripts = loaded_scripts(fetch, target.page_paths, assets)
+    record_figure("vulnerability_data", dataset.label)
+    assert_no_findings(libraries.evaluate(dataset, scripts))

@@ -89,6 +89,7 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[[envs.NAME.health.endpoints]]": _HEALTH,
     "[[envs.NAME.pages]]": _HEALTH,
     "[envs.NAME.release]": _HEALTH,
+    "[envs.NAME.seo]": ("SEO basics", "seo.md#which-environments-are-judged"),
     "[envs.NAME.load]": _LOAD,
     "[envs.NAME.load.requests]": _LOAD,
     '[envs.NAME.load.requests."METHOD /path"]': _LOAD,

@@ -105,8 +105,13 @@ def test_the_wheel_ships_every_suite_and_locustfile(wheel: Path) -> None:
 def test_the_wheel_holds_the_package_data_and_no_tests(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     package = ROOT / "src" / "pytest_prodready"
-    data = [*(package / "schemas").glob("*.json"), *(package / "demo" / "static").iterdir()]
-    assert data
+    data = [
+        *(package / "schemas").glob("*.json"),
+        *(package / "demo" / "static").iterdir(),
+        # The known-vulnerable-library dataset, its provenance and its licences.
+        *(package / "data").glob("retirejs.*"),
+    ]
+    assert len([p for p in data if p.name.startswith("retirejs.")]) == 3
     for path in data:
         assert f"pytest_prodready/{path.relative_to(package).as_posix()}" in names
     tops = {name.split("/", 1)[0] for name in names}

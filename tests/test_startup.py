@@ -8,6 +8,7 @@ repository root, so they see that configuration as a user's project would.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -26,24 +27,29 @@ from tests.faults.harness import child_env
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("hypothesis", "schemathesis", "playwright", "locust", "gevent")
 # Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail,
-# httpx's command-line client and what it imports (pytest_prodready._lazy).
+# httpx's command-line client and what it imports (pytest_prodready.core.lazy).
 SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
 
 MODULES_PROBE = """
-import json, os, sys
+import gc, json, os, sys
 
 def pytest_unconfigure(config):
     names = sorted(set(sys.modules) | {name.split(".")[0] for name in sys.modules})
+    # What the run froze for the garbage collector, as a pseudo-module name.
+    names.append(f"<frozen {gc.get_freeze_count()}>")
     with open(os.environ["MODULES_OUT"], "w") as out:
         json.dump(names, out)
 """
 
 
-def _modules_of_a_run(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+def _modules_of_a_run(
+    tmp_path: Path, *args: str, cache_dir: Path | None = None
+) -> tuple[set[str], str]:
     """The top-level modules loaded by ``pytest suites -m smoke --target-env demo *args``,
-    run from the repository root, and its output."""
+    run from the repository root, and its output; pytest's cache off unless ``cache_dir``."""
+    cache = ("-o", f"cache_dir={cache_dir}") if cache_dir else ("-p", "no:cacheprovider")
     (tmp_path / "modules_probe.py").write_text(MODULES_PROBE, encoding="utf-8")
     out = tmp_path / "modules.json"
     env = child_env(
@@ -61,8 +67,7 @@ def _modules_of_a_run(tmp_path: Path, *args: str) -> tuple[set[str], str]:
             "demo",
             "-p",
             "modules_probe",
-            "-p",
-            "no:cacheprovider",
+            *cache,
             "-q",
             *args,
         ],
@@ -83,6 +88,31 @@ def test_a_smoke_run_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert not modules & set(DEMO_STACK), sorted(modules & set(DEMO_STACK))
     assert not modules & set(SPARED), sorted(modules & set(SPARED))
+
+
+def test_a_second_smoke_run_reads_the_key_patterns_from_pytests_cache(tmp_path: Path) -> None:
+    # The first run imports detect-secrets and keeps its patterns; the second reads them.
+    first, _ = _modules_of_a_run(tmp_path, cache_dir=tmp_path / "cache")
+    second, output = _modules_of_a_run(tmp_path, cache_dir=tmp_path / "cache")
+    assert {"detect_secrets", "requests"} <= first
+    assert not second & {"detect_secrets", "requests"}, sorted(second & {"detect_secrets"})
+    assert "test_bundle.py" not in output  # both passed
+
+
+def test_a_run_freezes_what_it_collected_but_a_run_inside_a_run_does_not(
+    tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    modules, _ = _modules_of_a_run(tmp_path)
+    frozen = next(name for name in modules if name.startswith("<frozen "))
+    assert int(frozen.removeprefix("<frozen ").rstrip(">")) > 10_000, frozen
+
+    # This test runs inside a run that froze its collection: an in-process run adds nothing.
+    assert gc.get_freeze_count() > 0
+    before = gc.get_freeze_count()
+    pytester.makepyfile(test_inner="def test_inner():\n    assert True\n")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # Frozen objects still go when their last reference does: the count may only shrink.
+    assert gc.get_freeze_count() <= before
 
 
 def test_httpx_command_line_still_works_after_the_deferral() -> None:

@@ -7,7 +7,6 @@ safety gate's skip prefix. Importing it imports neither pytest nor any heavy dep
 
 from __future__ import annotations
 
-from pytest_prodready._lazy import defer_httpx_cli
 from pytest_prodready.core.findings import (
     AssertNoFindings,
     Finding,
@@ -16,11 +15,12 @@ from pytest_prodready.core.findings import (
     format_findings,
     rule,
 )
+from pytest_prodready.core.lazy import defer_httpx_cli as _defer_httpx_cli
 from pytest_prodready.core.safety import SAFETY_PREFIX
 from pytest_prodready.core.secrets import Secret
 
 # Before anything of ours imports httpx (none of the modules above does).
-defer_httpx_cli()
+_defer_httpx_cli()
 
 __version__ = "0.1.0"
 __all__ = [

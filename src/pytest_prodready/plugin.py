@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Generator
@@ -257,6 +258,17 @@ def pytest_fixture_setup(
         if runtime is not None and not runtime.base_url_override:
             request.config.option.base_url = resolved(runtime).base_url
     return (yield)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What start-up and collection made (modules, suites, items) lives until the run ends:
+    # kept out of the garbage collector's scans, the collections during the tests, pytest's
+    # two at the end (unraisable exceptions) and the interpreter's at exit look at what the
+    # tests made only. Not when something is frozen already: a run inside a run (pytester,
+    # pytest.main in a loop) would freeze, and so keep, each inner session.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

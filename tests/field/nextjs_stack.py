@@ -2,13 +2,13 @@
 
 One build serves every variant (good, misconfigured, degraded): the app reads
 ``FIELD_VARIANT`` (and its other settings) from the process environment at request time, and
-``next build`` runs without them, so nothing of the variant can be inlined. What the build does inline is its public configuration
-(``NEXT_PUBLIC_*``, :mod:`tests.field.nextjs_public`): the production one in ``.next``, and a
-leaky one (server keys, staging values, a heavy catalog) in a second build, ``.next-leaky``,
-made and cached the same way, for the bundle suites. ``headers()`` of next.config.js is
-compiled into the build and is the same for every variant; what differs lives in
-``src/proxy.js``, the route handlers, the environment ``next start`` gets, and the nginx in
-front.
+``next build`` runs without them, so nothing of the variant can be inlined. What the build
+does inline is its public configuration (``NEXT_PUBLIC_*``, :mod:`tests.field.nextjs_public`):
+the production one in ``.next``, and a leaky one (server keys, staging values, a heavy
+catalog) in a second build, ``.next-leaky``, made and cached the same way, for the bundle
+suites. ``headers()`` of next.config.js is compiled into the build and is the same for every
+variant; what differs lives in ``src/proxy.js``, the route handlers, the environment ``next
+start`` gets, and the nginx in front.
 
 The build happens in place under ``tests/field/nextjs/`` once per machine: ``npm ci`` and
 ``next build`` run under an exclusive file lock (xdist workers may ask at once) and leave a

@@ -56,12 +56,14 @@ _JWT = re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.(eyJ[0-9A-Za-z_-]{8,})\.[0-9A-Za-z_-
 
 @dataclass(frozen=True)
 class Asset:
-    """One public asset (a page or a script) and, if it names one, its source map."""
+    """One public asset (a page, ``page=True``, or a script) and, if it names one, its
+    source map."""
 
     url: str
     text: str
     source_map_url: str | None = None
     source_map_public: bool = False
+    page: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Key patterns for public assets: detect-secrets' vendor plugins plus a thin layer of ours.
 
 detect-secrets (Yelp, Apache-2.0, on PyPI) is the ruleset: its regex plugins are loaded at run
-time, on the first scan, so importing this module stays cheap (they import ``requests``). Its
+time, on the first scan, so importing this module stays cheap (they import ``requests``, and
+with it some 160 modules: a tenth of a second of a smoke run). :func:`prime` keeps the patterns
+they carry in a cache (pytest's, in the suite) under the installed detect-secrets version, so
+later runs read them from there and never import detect-secrets. Its
 last release is 1.5.0 (2024): our layer adds what it lacks, namely the seed apps' vendors
 (Resend, Sentry, Supabase, Upstash, Twilio auth tokens, Stripe test keys) and newer formats.
 Only plugins that name a vendor's key shape are used: its entropy, keyword and JWT detectors
@@ -13,13 +16,25 @@ public values, and its npm plugin (``//.+/:_authToken``) is quadratic on one min
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
-__all__ = ["OURS", "RULESET_PLUGINS", "Match", "Rule", "rules", "scan"]
+__all__ = [
+    "CACHE_KEY",
+    "OURS",
+    "RULESET_PLUGINS",
+    "Match",
+    "Rule",
+    "Store",
+    "prime",
+    "rules",
+    "scan",
+]
 
 # detect-secrets plugins used, as module:class and a needle (see ``OURS``; "": always run).
 # Each names one vendor's key shape.
@@ -136,10 +151,23 @@ def _rule(kind: str, needle: str, pattern: re.Pattern[str], grouped: bool) -> Ru
     return kind, re.compile(needle) if needle else None, pattern, grouped
 
 
-@cache
-def rules() -> tuple[Rule, ...]:
-    """The ruleset's plugins, then ours."""
-    found: list[Rule] = []
+# The ruleset's patterns as plain data: (kind, needle, pattern source, regex flags).
+Pattern = tuple[str, str, str, int]
+CACHE_KEY = "prodready/secret-rules"
+_primed: list[Pattern] = []
+
+
+class Store(Protocol):
+    """Where :func:`prime` keeps the ruleset's patterns: pytest's ``config.cache`` fits."""
+
+    def get(self, key: str, default: object) -> object: ...
+
+    def set(self, key: str, value: object) -> None: ...
+
+
+def _ruleset_patterns() -> list[Pattern]:
+    """The patterns of the ruleset's plugins, imported from detect-secrets."""
+    found: list[Pattern] = []
     for spec, needle in RULESET_PLUGINS:
         module, name = spec.split(":")
         try:
@@ -148,8 +176,48 @@ def rules() -> tuple[Rule, ...]:
             raise RuntimeError(
                 "pytest-prodready's secret rules need detect-secrets>=1.5: reinstall the plugin"
             ) from error
-        # Their groups capture prefixes (``(ghp|gho)``), not keys: report the whole match.
-        found += [_rule(str(plugin.secret_type), needle, p, False) for p in plugin.denylist]
+        found += [(str(plugin.secret_type), needle, p.pattern, p.flags) for p in plugin.denylist]
+    return found
+
+
+def _valid(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(row, list)
+        and len(row) == 4
+        and all(isinstance(x, str) for x in row[:3])
+        and isinstance(row[3], int)
+        for row in value
+    )
+
+
+def prime(store: Store | None) -> None:
+    """Read the ruleset's patterns from ``store`` when it holds them for the installed
+    detect-secrets, else import them and keep them there. Without a store (pytest's cache
+    disabled), the first scan imports them."""
+    if store is None or _primed:
+        return
+    try:
+        version = importlib.metadata.version("detect-secrets")
+    except importlib.metadata.PackageNotFoundError:
+        return  # the first scan says what is missing
+    entry = store.get(CACHE_KEY, None)
+    if isinstance(entry, dict) and entry.get("version") == version and _valid(entry.get("rules")):
+        patterns = [(kind, needle, source, flags) for kind, needle, source, flags in entry["rules"]]
+    else:
+        patterns = _ruleset_patterns()
+        store.set(CACHE_KEY, {"version": version, "rules": [list(p) for p in patterns]})
+    _primed[:] = patterns
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The ruleset's plugins, then ours."""
+    patterns = list(_primed) or _ruleset_patterns()
+    # Their groups capture prefixes (``(ghp|gho)``), not keys: report the whole match.
+    found = [
+        _rule(kind, needle, re.compile(source, flags), False)
+        for kind, needle, source, flags in patterns
+    ]
     found += [_rule(kind, needle, pattern, True) for kind, needle, pattern in OURS]
     return tuple(found)
 

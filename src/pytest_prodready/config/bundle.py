@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from pytest_prodready.config._table import Table
 
@@ -30,10 +31,13 @@ class BundleLimits:
 
     A visitor can load every chunk the pages and the framework's manifests name; these caps
     keep a site with thousands of chunks from turning a smoke run into a download.
+    ``vulnerability_data``: a newer retire.js repository file than the shipped snapshot
+    (None: the shipped one).
     """
 
     max_assets: int = 200
     max_bytes_mb: float = 20.0
+    vulnerability_data: Path | None = None
 
     @property
     def max_bytes(self) -> int:
@@ -63,9 +67,22 @@ class BuildExpect:
 
 
 def parse_bundle(t: Table) -> BundleLimits:
+    data = t.string("vulnerability_data")
+    data_path: Path | None = None
+    if data is not None:
+        data_path = (t.source.parent / data).expanduser().resolve()
+        if not data_path.is_file():
+            raise t.error(
+                "vulnerability_data",
+                f"points at {data_path}, which is not a file",
+                "Write one with `python -m pytest_prodready.probes.vulndata --refresh --out "
+                "FILE` (needs npm) and give its path, relative to this file; or remove the key "
+                "to use the shipped snapshot.",
+            )
     limits = BundleLimits(
         max_assets=t.integer("max_assets", 200, minimum=1, maximum=5000),
         max_bytes_mb=t.number("max_bytes_mb", 20.0, minimum=0.1, maximum=1024),
+        vulnerability_data=data_path,
     )
     t.finish()
     return limits

@@ -63,6 +63,7 @@ from pytest_prodready.config.sections import (
     parse_release,
     parse_tiers,
 )
+from pytest_prodready.config.seo import SeoSpec, parse_seo
 from pytest_prodready.core.verdict import Acceptance
 
 __all__ = [
@@ -136,6 +137,7 @@ class Environment:
     supabase: SupabaseSpec | None = None
     bundle: BundleLimits = field(default_factory=BundleLimits)
     budgets: Budgets = field(default_factory=Budgets)
+    seo: SeoSpec = field(default_factory=SeoSpec)
 
     @property
     def page_paths(self) -> tuple[str, ...]:
@@ -252,6 +254,7 @@ def _environment(
         supabase=parse_supabase(t.table("supabase"), secrets),
         bundle=parse_bundle(t.table("bundle")),
         budgets=parse_budgets(t.table("budgets")),
+        seo=parse_seo(t.table("seo"), protected=protected),
     )
     t.finish()
     return env

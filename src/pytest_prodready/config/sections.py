@@ -25,6 +25,9 @@ class PageSpec:
     status: int = 200
     contains: str | None = None
     max_ttfb_ms: float | None = None
+    # Kept out of search on purpose (a thank-you page, a search results page): the SEO
+    # suite neither reports its noindex nor judges its title and description.
+    noindex: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ def parse_pages(t: Table) -> tuple[PageSpec, ...]:
                 status=item.integer("status", 200, minimum=100, maximum=599),
                 contains=item.string("contains"),
                 max_ttfb_ms=item.optional_number("max_ttfb_ms", maximum=600_000),
+                noindex=item.boolean("noindex", False),
             )
         )
         item.finish()

@@ -42,9 +42,11 @@ def discover(
     *,
     kinds: tuple[Kind, ...] = ("script", "stylesheet"),
     max_assets: int = 20,
+    any_origin: bool = False,
 ) -> list[str]:
     """Same-origin asset URLs of ``kinds`` linked from the HTML pages among ``page_paths``,
-    in page order, each once, at most ``max_assets`` (the first ones: the critical path)."""
+    in page order, each once, at most ``max_assets`` (the first ones: the critical path);
+    ``any_origin``: other origins' too (a CDN's), for what their URL alone says."""
     found: list[str] = []
     for path in page_paths:
         response = fetch(path)
@@ -57,7 +59,8 @@ def discover(
         for kind, link in parser.links:
             url = urljoin(page_url, link.strip())
             parts = urlsplit(url)
-            same_origin = parts.netloc == host and parts.scheme in ("http", "https")
+            web = parts.scheme in ("http", "https")
+            same_origin = web and (parts.netloc == host or any_origin)
             if kind in kinds and same_origin and url not in found:
                 found.append(url)
     return found[:max_assets]

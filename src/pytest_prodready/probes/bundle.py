@@ -19,11 +19,12 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pytest_prodready.checks.bundle import Asset, Coverage
+from pytest_prodready.checks.libraries import Script
 from pytest_prodready.config.bundle import BundleLimits
 from pytest_prodready.http import ResponseCache
 from pytest_prodready.probes.assets import discover
 
-__all__ = ["gather", "gather_all"]
+__all__ = ["gather", "gather_all", "loaded_scripts"]
 
 _MAP_COMMENT = re.compile(r"[#@]\s*sourceMappingURL=(\S+)\s*$")
 # The build id, in the App Router payload (``"b":"…"``, escaped inside the HTML) or in the
@@ -95,7 +96,7 @@ def gather_all(
         for response in map(fetch, page_paths)
         if "html" in response.headers.get("content-type", "")
     ]
-    assets = [Asset(str(response.url), response.text) for response in pages]
+    assets = [Asset(str(response.url), response.text, page=True) for response in pages]
     scripts = discover(fetch, page_paths, kinds=("script",), max_assets=limits.max_assets * 10)
     queue: deque[str] = deque(scripts)
     root = _next_root(scripts)
@@ -145,3 +146,15 @@ def gather(
 ) -> list[Asset]:
     """The pages, then up to ``max_assets`` same-origin scripts (see :func:`gather_all`)."""
     return gather_all(fetch, page_paths, BundleLimits(max_assets=max_assets))[0]
+
+
+def loaded_scripts(
+    fetch: ResponseCache, page_paths: tuple[str, ...], assets: list[Asset]
+) -> list[Script]:
+    """Every script the pages load, for the library check: those read (with their text),
+    then those only named, by their URL alone (another origin's, a CDN's, is never fetched;
+    a same-origin one the bounds left unread). No request: the pages are in the cache."""
+    read = [Script(asset.url, asset.text) for asset in assets if not asset.page]
+    known = {script.url for script in read}
+    named = discover(fetch, page_paths, kinds=("script",), max_assets=10_000, any_origin=True)
+    return read + [Script(url) for url in named if url not in known]

@@ -1,5 +1,9 @@
 
-export const metadata = { title: 'Sign in' }
+// A description of its own: the root layout's is the home page's.
+export const metadata = {
+  title: 'Sign in',
+  description: 'Sign in to your field shop account.',
+}
 
 export default async function Login({ searchParams }) {
   const { error } = await searchParams
