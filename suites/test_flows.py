@@ -97,6 +97,19 @@ def test_protected_page_is_clean_when_logged_in(
     assert_no_findings(browser_checks.page_findings(facts))
 
 
+def test_landing_page_after_login_is_accessible(
+    browser_login: LoginOutcome,
+    logged_in_page: Page,
+    axe: Callable[[Page], list[Finding]],
+    target: Environment,
+    assert_no_findings: AssertNoFindings,
+) -> None:
+    """axe-core on the page the login lands on, as the signed-in user sees it."""
+    landing = browser_login.facts.url if browser_login.facts else browser_login.login_url
+    logged_in_page.goto(landing, wait_until="load")
+    assert_no_findings(axe(logged_in_page))
+
+
 def test_logout_clears_session_cookie(
     page: Page,
     log_in: Callable[[Page], LoginOutcome],

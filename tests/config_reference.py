@@ -99,6 +99,11 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     "[envs.NAME.tiers.TIER]": _LIMITS,
     "[envs.NAME.vitals]": ("Browser checks", "browser.md"),
     "[envs.NAME.lighthouse]": ("Lighthouse", "browser.md#lighthouse"),
+    "[envs.NAME.a11y]": ("Accessibility", "browser.md#accessibility"),
+    "[envs.NAME.interaction]": (
+        "Interaction latency",
+        "browser.md#interaction-latency-and-blocking-time",
+    ),
 }
 
 # Tables whose sub-tables are named by the user: the reference shows a placeholder.

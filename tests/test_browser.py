@@ -509,7 +509,7 @@ def test_demo_passes_login_console_csp_and_vitals(pytester: pytest.Pytester) -> 
         f"--junitxml={junit}",
     )
     assert finding_ids(result) == set()
-    result.assert_outcomes(passed=22)
+    result.assert_outcomes(passed=29, skipped=1)
     result.stdout.fnmatch_lines(
         [
             "prodready browser: chromium * (*)",
@@ -533,7 +533,7 @@ def test_demo_broken_is_caught_by_id(pytester: pytest.Pytester) -> None:
         "cookie.no-secure",
         "flow.protected-not-redirected",
     }
-    result.assert_outcomes(passed=17, failed=5)
+    result.assert_outcomes(passed=24, failed=5, skipped=1)
     result.stdout.fnmatch_lines_random(
         [
             "*browser.console-error*(evidence: uncaught exception: demo-broken: boom at https://*",
@@ -591,7 +591,7 @@ def test_failed_login_on_protected_env_keeps_screenshot_not_trace_nor_secret(
         f"--prodready-json={summary}",
         timeout=120,
     )
-    result.assert_outcomes(passed=2, failed=2, errors=2, skipped=1)
+    result.assert_outcomes(passed=2, failed=2, errors=3, skipped=1)
     out = result.stdout.str()
     assert (
         "- [HIGH] flow.login-failed  The configured login does not succeed in a real browser "
@@ -665,7 +665,7 @@ def test_without_chromium_every_browser_test_skips_with_one_line(
     monkeypatch.setenv("PRODREADY_CHROMIUM", str(pytester.path / "no-such-chromium"))
     monkeypatch.setenv("PRODREADY_CHROMIUM_AUTODETECT", "0")
     result = run(pytester, ROOT / "prodready.toml", "demo")
-    result.assert_outcomes(skipped=22)
+    result.assert_outcomes(skipped=30)
     reasons = {line.split(": ", 1)[1] for line in result.stdout.lines if line.startswith("SKIPPED")}
     assert reasons == {
         f"prodready: no Chromium for the browser tests: PRODREADY_CHROMIUM environment variable "
@@ -707,8 +707,8 @@ def test_without_a_target_env_every_browser_test_says_so(
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-p", "no:xdist", "-rs", timeout=120
     )
-    result.assert_outcomes(errors=12)
-    assert [line for line in result.stdout.lines if line == NO_TARGET] == [NO_TARGET] * 12
+    result.assert_outcomes(errors=16)
+    assert [line for line in result.stdout.lines if line == NO_TARGET] == [NO_TARGET] * 16
     out = result.stdout.str()
     assert "empty parameter set" not in out
     assert "playwright install" not in out
@@ -754,7 +754,7 @@ def test_env_chromium_over_config_and_anonymous_redirect_without_a_login_table(
         "no:cacheprovider",
     ]
     result = pytester.runpytest_subprocess(SUITES[1], *args, "-p", "no:xdist", "-v", timeout=120)
-    result.assert_outcomes(passed=1, skipped=6)
+    result.assert_outcomes(passed=1, skipped=7)
     result.stdout.fnmatch_lines(
         [
             f"prodready browser: chromium {chromium} (from PRODREADY_CHROMIUM environment "

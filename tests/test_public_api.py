@@ -29,7 +29,14 @@ PUBLIC = [
     "rule",
 ]
 DOORS = ("config", "http", "browser", "contracts")
-ENTRY_MODULES = ("browser.checks", "browser.vitals", "browser.flows", "load.runner")
+ENTRY_MODULES = (
+    "browser.a11y",
+    "browser.checks",
+    "browser.images",
+    "browser.vitals",
+    "browser.flows",
+    "load.runner",
+)
 
 
 def test_all_is_the_public_names_sorted() -> None:

@@ -11,9 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "AuditFacts",
+    "AxeViolation",
     "ConsoleEntry",
     "DocumentScripts",
     "FailedRequest",
+    "ImageFact",
     "LoginOutcome",
     "PageFacts",
     "Violation",
@@ -80,6 +83,8 @@ class VitalsSample:
     cls: float | None = None
     fcp_ms: float | None = None
     ttfb_ms: float | None = None
+    # Total Blocking Time: each long task's time past 50 ms, counted from FCP to the reading.
+    tbt_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,50 @@ class PageFacts:
     documents: tuple[DocumentScripts, ...] = ()
     vitals: tuple[VitalsSample, ...] = ()
     screenshot: bytes | None = None
+
+
+@dataclass(frozen=True)
+class AxeViolation:
+    """One axe-core rule a page breaks: no HTML snippet or failure text (they quote the page,
+    which may show the signed-in user's data), only the rule and where."""
+
+    rule: str
+    impact: str  # critical, serious, moderate, minor
+    help: str
+    help_url: str
+    targets: tuple[str, ...]  # CSS selectors of the offending nodes
+    nodes: int
+
+
+@dataclass(frozen=True)
+class ImageFact:
+    """An ``<img>`` of a loaded page, with the response that served it (None when the browser
+    has not fetched it: a lazy image below the fold, a ``data:`` URL)."""
+
+    url: str
+    natural_width: int
+    natural_height: int
+    rendered_width: float
+    rendered_height: float
+    top: float  # CSS pixels from the document's top
+    loading: str  # the loading attribute, "" when absent
+    content_type: str | None = None
+    bytes: int | None = None
+    cache_control: str | None = None
+    requested: bool = False
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """A page loaded on its own for the slower audits: axe-core's violations and its images."""
+
+    url: str
+    viewport_height: float = 0.0
+    device_pixel_ratio: float = 1.0
+    axe_version: str = ""
+    violations: tuple[AxeViolation, ...] = ()
+    images: tuple[ImageFact, ...] = ()
+    error: str | None = None
 
 
 def same_origin(url: str, origin: str) -> bool:

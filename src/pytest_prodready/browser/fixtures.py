@@ -1,8 +1,8 @@
-"""Our browser fixtures: ``page_watch``, ``browser_visit``, ``login_flow``, ``log_in``,
-``browser_login``, ``logged_in_page`` and ``lighthouse_audit``. plugin.py registers
-:mod:`pytest_prodready.browser.plugin`, which imports them, so they sit on top of
-pytest-playwright's chain (``browser``, ``new_context``) and its overrides of
-``browser_context_args``.
+"""Our browser fixtures: ``page_watch``, ``browser_visit``, ``browser_audit``, ``axe``,
+``interaction_timing``, ``login_flow``, ``log_in``, ``browser_login``, ``logged_in_page`` and
+``lighthouse_audit``. plugin.py registers :mod:`pytest_prodready.browser.plugin`, which
+imports them, so they sit on top of pytest-playwright's chain (``browser``, ``new_context``)
+and its overrides of ``browser_context_args``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
     from pytest_prodready.browser.audits import LighthousePage
-    from pytest_prodready.browser.facts import LoginOutcome, PageFacts
+    from pytest_prodready.browser.facts import AuditFacts, LoginOutcome, PageFacts
     from pytest_prodready.browser.watch import PageWatch
     from pytest_prodready.config import Environment
     from pytest_prodready.target.runtime import Runtime
@@ -33,8 +33,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ARTIFACTS_KEY",
     "SHOTS_KEY",
+    "axe",
+    "browser_audit",
     "browser_login",
     "browser_visit",
+    "interaction_timing",
     "lighthouse_audit",
     "log_in",
     "logged_in_page",
@@ -121,6 +124,97 @@ def browser_visit(
         return facts
 
     return visit
+
+
+@pytest.fixture
+def browser_audit(
+    browser: Browser,
+    pytestconfig: pytest.Config,
+    target: Environment,
+    browser_context_args: dict[str, Any],
+) -> Callable[[str], AuditFacts]:
+    """``browser_audit("/pricing")``: that page loaded on its own (fresh context, once per
+    session): axe-core's violations of ``[envs.X.a11y]``'s rules and the page's images with
+    the responses that served them. A page that is not HTML gives empty facts; one the
+    browser cannot load, or on which axe fails, fails the test in one line."""
+    from pytest_prodready.browser.audit import AxeMissing, audit_page
+
+    runtime = runtime_of(pytestconfig)
+    assert target.base_url is not None
+
+    def audit(path: str) -> AuditFacts:
+        url = urljoin(target.base_url or "", path)
+        try:
+            facts = runtime.fact(
+                f"browser-audit:{browser.browser_type.name}:{url}",
+                lambda: audit_page(
+                    browser, browser_context_args, url, target.a11y, timeout_s=target.timeout_s
+                ),
+            )
+        except AxeMissing as exc:
+            pytest.fail(f"prodready: {exc}", pytrace=False)
+        if facts.error:
+            pytest.fail(f"prodready: {runtime.redactor.scrub(facts.error)}", pytrace=False)
+        return facts
+
+    return audit
+
+
+@pytest.fixture
+def axe(pytestconfig: pytest.Config, target: Environment) -> Callable[[Page], list[Finding]]:
+    """``axe(page)``: axe-core on ``page`` as it is now, judged by ``[envs.X.a11y]``: the
+    ``a11y.violation`` findings, with rule, impact, selectors and help URL (never the page's
+    HTML; secrets masked)."""
+    from pytest_prodready.browser.a11y import accessibility
+    from pytest_prodready.browser.audit import AxeMissing, run_axe
+
+    runtime = runtime_of(pytestconfig)
+
+    def check(page: Page) -> list[Finding]:
+        try:
+            version, violations = run_axe(page, target.a11y, timeout_s=target.timeout_s)
+        except AxeMissing as exc:
+            pytest.fail(f"prodready: {exc}", pytrace=False)
+        found = accessibility(violations, target.a11y, page.url, axe_version=version)
+        return _scrubbed(runtime, found)
+
+    return check
+
+
+@pytest.fixture
+def interaction_timing(
+    browser: Browser,
+    pytestconfig: pytest.Config,
+    target: Environment,
+    browser_context_args: dict[str, Any],
+) -> tuple[str, list[float]]:
+    """The URL of ``[envs.X.interaction] page`` and the latency of each of ``runs`` real
+    clicks on its ``selector`` (Event Timing, ms), once per session; skips without the table.
+    A control that cannot be clicked fails the test in one line."""
+    from pytest_prodready.browser.audit import time_clicks
+
+    if target.interaction is None:
+        pytest.skip(
+            f"prodready: no [envs.{target.name}.interaction] table: set page and selector of "
+            "a control to time its click (Interaction to Next Paint)"
+        )
+    runtime = runtime_of(pytestconfig)
+    interaction = target.interaction
+    url = urljoin(target.base_url or "", interaction.page)
+    samples, problem = runtime.fact(
+        f"browser-interaction:{browser.browser_type.name}:{url}:{interaction.selector}",
+        lambda: time_clicks(
+            browser,
+            browser_context_args,
+            url,
+            interaction.selector,
+            runs=runs_for(target.vitals.runs, pytestconfig.option.markexpr),
+            timeout_s=target.timeout_s,
+        ),
+    )
+    if problem:
+        pytest.fail(f"prodready: {runtime.redactor.scrub(problem)}", pytrace=False)
+    return url, samples
 
 
 @pytest.fixture(scope="session")

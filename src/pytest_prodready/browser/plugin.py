@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_prodready.browser import (
+    a11y,  # noqa: F401 - declares the finding ids
     checks,  # noqa: F401 - declares the finding ids
     flows,  # noqa: F401 - declares the finding ids
+    images,  # noqa: F401 - declares the finding ids
     vitals,  # noqa: F401 - declares the finding ids
 )
 from pytest_prodready.browser.artifacts import (
@@ -37,8 +39,11 @@ from pytest_prodready.browser.fixtures import (
     ARTIFACTS_KEY,
     SHOTS_KEY,
     _prodready_login,  # noqa: F401 - a fixture
+    axe,
+    browser_audit,
     browser_login,
     browser_visit,
+    interaction_timing,
     lighthouse_audit,
     log_in,
     logged_in_page,
@@ -60,11 +65,14 @@ if TYPE_CHECKING:
     from pytest_prodready.target.runtime import Runtime
 
 __all__ = [
+    "axe",
     "browser",
+    "browser_audit",
     "browser_context_args",
     "browser_login",
     "browser_type_launch_args",
     "browser_visit",
+    "interaction_timing",
     "lighthouse_audit",
     "log_in",
     "logged_in_page",

@@ -1,4 +1,5 @@
-"""Web vitals against the environment's budgets: LCP, CLS, FCP and TTFB, median of N loads."""
+"""Web vitals against the environment's budgets: LCP, CLS, FCP, TTFB and TBT, median of N
+loads; INP, the median of N timed clicks on the configured control."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pytest_prodready.config.flows import Vitals
 from pytest_prodready.core.findings import Finding, Severity, rule
 from pytest_prodready.core.markexpr import selects
 
-__all__ = ["median_vitals", "runs_for", "vitals"]
+__all__ = ["interaction_latency", "median_vitals", "runs_for", "vitals"]
 
 SMOKE_RUNS = 1
 NIGHTLY_RUNS = 3
@@ -42,6 +43,23 @@ VITALS_TTFB = rule(
     "Time to first byte, measured in the browser, is over its budget",
     "Profile the server render and its queries, cache what can be cached, check redirects "
     "and the CDN in front.",
+)
+
+VITALS_TBT = rule(
+    "vitals.tbt",
+    Severity.LOW,
+    "Total Blocking Time during the page's load is over its budget",
+    "Split long main-thread tasks (over 50 ms) the page runs after its first paint: defer or "
+    "code-split scripts, move heavy work to a Web Worker or after user input, yield with "
+    "scheduler.yield()/setTimeout in long loops, trim hydration.",
+)
+VITALS_INP = rule(
+    "vitals.inp",
+    Severity.MEDIUM,
+    "Interaction to Next Paint on the configured control is over its budget",
+    "Make the click handler return quickly: do the visible update first and the rest later "
+    "(requestAnimationFrame, setTimeout, scheduler.yield()), move heavy work off the main "
+    "thread, avoid forced layouts and large re-renders on input.",
 )
 
 
@@ -76,11 +94,12 @@ def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:
         cls=median(s.cls for s in samples),
         fcp_ms=median(s.fcp_ms for s in samples),
         ttfb_ms=median(s.ttfb_ms for s in samples),
+        tbt_ms=median(s.tbt_ms for s in samples),
     )
 
 
 def vitals(samples: Sequence[VitalsSample], budget: Vitals, url: str) -> list[Finding]:
-    """Median LCP, CLS, FCP and TTFB over ``samples`` against the environment's budgets."""
+    """Median LCP, CLS, FCP, TTFB and TBT over ``samples`` against the environment's budgets."""
     median = median_vitals(samples)
     loads = f"median of {len(samples)} load{'s' if len(samples) != 1 else ''}"
     checks = (
@@ -88,6 +107,7 @@ def vitals(samples: Sequence[VitalsSample], budget: Vitals, url: str) -> list[Fi
         (VITALS_CLS, "CLS", median.cls, budget.cls, [s.cls for s in samples], ""),
         (VITALS_FCP, "FCP", median.fcp_ms, budget.fcp_ms, [s.fcp_ms for s in samples], " ms"),
         (VITALS_TTFB, "TTFB", median.ttfb_ms, budget.ttfb_ms, [s.ttfb_ms for s in samples], " ms"),
+        (VITALS_TBT, "TBT", median.tbt_ms, budget.tbt_ms, [s.tbt_ms for s in samples], " ms"),
     )
     findings: list[Finding] = []
     for check, name, value, limit, each, unit in checks:
@@ -101,6 +121,27 @@ def vitals(samples: Sequence[VitalsSample], budget: Vitals, url: str) -> list[Fi
             )
         )
     return findings
+
+
+def interaction_latency(
+    samples: Sequence[float], budget: Vitals, url: str, selector: str
+) -> list[Finding]:
+    """The median of the clicks' latencies (each the longest Event Timing entry of its
+    interaction; 0 when none reached the API's 16 ms floor) against ``inp_ms``."""
+    if not samples:
+        return []
+    value = statistics.median(samples)
+    if value <= budget.inp_ms:
+        return []
+    clicks = f"median of {len(samples)} click{'s' if len(samples) != 1 else ''}"
+    shown = ", ".join(_number(v) for v in samples)
+    return [
+        VITALS_INP(
+            f"INP {_number(value)} ms clicking {selector!r} ({clicks}: {shown}) > budget "
+            f"{_number(budget.inp_ms)} ms",
+            url=url,
+        )
+    ]
 
 
 def _number(value: float) -> str:

@@ -38,6 +38,10 @@ MAX_SETTLE_S = 3.0
 POLL_MS = 50
 POLL_S = 0.1  # how often a wait for a condition looks again
 MAX_SCRIPT_CHARS = 100_000
+# Vitals are read once the main thread has run no long task for this long after the load (a
+# task React schedules after hydration counts towards TBT), waiting at most MAX_READ_MS.
+LONG_TASK_QUIET_MS = 250
+MAX_READ_MS = 3000
 
 _INIT_SCRIPT = """
 (() => {
@@ -77,9 +81,17 @@ _INIT_SCRIPT = """
   addEventListener("pagehide", () => send("scripts", state.scripts()));
   addEventListener("load", () => setTimeout(() => send("scripts", state.scripts()), 0));
   const observe = (type, callback) => {
-    try { new PerformanceObserver((list) => list.getEntries().forEach(callback))
-            .observe({ type, buffered: true }); } catch (e) { /* not supported */ }
+    try {
+      const observer = new PerformanceObserver((list) => list.getEntries().forEach(callback));
+      observer.observe({ type, buffered: true });
+      return observer;
+    } catch (e) { return null; /* not supported */ }
   };
+  state.longtasks = [];
+  const onLongTask = (e) => { state.longtasks.push([e.startTime, e.duration]); };
+  const longTasks = observe("longtask", onLongTask);
+  // A task that just ended is queued for the callback, which runs later: take it now.
+  state.flushLongTasks = () => { if (longTasks) longTasks.takeRecords().forEach(onLongTask); };
   observe("largest-contentful-paint", (e) => { state.lcp = e.startTime; });
   observe("paint", (e) => { if (e.name === "first-contentful-paint") state.fcp = e.startTime; });
   // CLS as web-vitals computes it: the worst session window (gaps < 1 s, at most 5 s).
@@ -99,11 +111,35 @@ _INIT_SCRIPT = """
 """
 
 _READ_VITALS = """
-(binding) => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
+([binding, quietMs, maxMs]) => new Promise((resolve) => requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
   const state = window[Symbol.for(binding)] || {};
-  const nav = performance.getEntriesByType("navigation")[0];
-  const ttfb = nav ? Math.max(nav.responseStart - (nav.activationStart || 0), 0) : null;
-  resolve({ lcp: state.lcp ?? null, cls: state.cls ?? null, fcp: state.fcp ?? null, ttfb });
+  const tasks = () => state.longtasks || [];
+  const started = performance.now();
+  const finish = () => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const ttfb = nav ? Math.max(nav.responseStart - (nav.activationStart || 0), 0) : null;
+    // TBT as Lighthouse sums it, from FCP (Lighthouse stops at TTI; here, once the main
+    // thread has had no long task for quietMs): each long task's part after FCP, less 50 ms.
+    let tbt = null;
+    if (state.fcp != null && state.longtasks) {
+      tbt = 0;
+      for (const [start, duration] of tasks()) {
+        const clipped = start + duration - Math.max(start, state.fcp);
+        if (clipped > 50) tbt += clipped - 50;
+      }
+    }
+    resolve({ lcp: state.lcp ?? null, cls: state.cls ?? null, fcp: state.fcp ?? null, ttfb,
+              tbt });
+  };
+  const look = () => {
+    if (state.flushLongTasks) state.flushLongTasks();
+    const lastEnd = Math.max(started, ...tasks().map(([start, duration]) => start + duration));
+    const now = performance.now();
+    if (now - lastEnd >= quietMs || now - started >= maxMs) finish();
+    else setTimeout(look, 50);
+  };
+  look();
 })))
 """
 
@@ -232,14 +268,17 @@ class PageWatch:
             self.page.wait_for_timeout(POLL_MS)
 
     def read_vitals(self) -> VitalsSample:
-        """The current document's LCP, CLS, FCP and TTFB (after two animation frames)."""
-        data = self.page.evaluate(_READ_VITALS, self.binding)
+        """The current document's LCP, CLS, FCP, TTFB and TBT: after two animation frames, once
+        no long task has run for ``LONG_TASK_QUIET_MS``."""
+        data = self.page.evaluate(_READ_VITALS, [self.binding, LONG_TASK_QUIET_MS, MAX_READ_MS])
 
         def number(key: str) -> float | None:
             value = data.get(key) if isinstance(data, dict) else None
             return float(value) if isinstance(value, int | float) else None
 
-        return VitalsSample(number("lcp"), number("cls"), number("fcp"), number("ttfb"))
+        return VitalsSample(
+            number("lcp"), number("cls"), number("fcp"), number("ttfb"), number("tbt")
+        )
 
     def _pull_scripts(self) -> None:
         # The current document has not been unloaded: read its scripts now.

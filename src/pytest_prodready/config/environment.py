@@ -31,7 +31,16 @@ from pytest_prodready.config.access import (
 from pytest_prodready.config.bundle import Budgets, BundleLimits, parse_budgets, parse_bundle
 from pytest_prodready.config.contract import ContractSpec, parse_contract
 from pytest_prodready.config.email import EmailSpec, parse_email
-from pytest_prodready.config.flows import LoginFlow, Vitals, parse_login, parse_vitals
+from pytest_prodready.config.flows import (
+    A11y,
+    Interaction,
+    LoginFlow,
+    Vitals,
+    parse_a11y,
+    parse_interaction,
+    parse_login,
+    parse_vitals,
+)
 from pytest_prodready.config.lighthouse import LighthouseSpec, parse_lighthouse
 from pytest_prodready.config.load import LoadSpec, parse_load
 from pytest_prodready.config.sections import (
@@ -122,6 +131,8 @@ class Environment:
     login: LoginFlow | None = None
     vitals: Vitals = field(default_factory=Vitals)
     lighthouse: LighthouseSpec = field(default_factory=LighthouseSpec)
+    a11y: A11y = field(default_factory=A11y)
+    interaction: Interaction | None = None
     email: EmailSpec | None = None
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     access: tuple[AccessRule, ...] = ()
@@ -238,6 +249,8 @@ def _environment(
         login=login,
         vitals=parse_vitals(t.table("vitals")),
         lighthouse=parse_lighthouse(t.table("lighthouse")),
+        a11y=parse_a11y(t.table("a11y")),
+        interaction=parse_interaction(t.table("interaction")),
         email=parse_email(t.table("email")),
         identities=identities,
         access=parse_access(t.tables("access"), identities),

@@ -18,7 +18,9 @@ __all__ = ["RULE_MODULES", "catalogue"]
 # Each room's rule modules. checks/ is swept whole: every module there may declare rules.
 CHECKS_PACKAGE = "pytest_prodready.checks"
 RULE_MODULES = (
+    "pytest_prodready.browser.a11y",
     "pytest_prodready.browser.checks",
+    "pytest_prodready.browser.images",
     "pytest_prodready.browser.vitals",
     "pytest_prodready.contracts.checks",
     "pytest_prodready.load.runner",
