@@ -107,6 +107,8 @@ protected_pages = ["/dashboard"]
 login_path = "/login"
 release = {{ path = "/api/version", field = "version", expect = "{RELEASE}" }}
 secrets = {{ login_password = "{PASSWORD_VAR}" }}
+# Total Blocking Time on a bed that shares two cores: see test_nextjs_page_quality.py.
+vitals = {{ tbt_ms = 500 }}
 
 [[envs.field.health.endpoints]]
 path = "/api/health"
