@@ -51,6 +51,7 @@ __all__ = [
     "ensure_build",
     "next_start",
     "node_missing",
+    "ready_build",
     "variant_marker",
 ]
 
@@ -154,6 +155,20 @@ def node_missing() -> str | None:
     if match is None or (int(match[1]), int(match[2])) < MIN_NODE:
         return f"node {version or '(no version)'} is older than next@16 needs (>= 20.9)"
     return None
+
+
+def ready_build(flavour: str = "production") -> BuildReport:
+    """``flavour``'s build for a test: skipped in one line without Node.js, failed in one
+    paragraph (with the build's output) when it does not build."""
+    import pytest
+
+    reason = node_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    try:
+        return ensure_build(flavour)
+    except BuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def _node_version() -> str:

@@ -19,12 +19,10 @@ from tests.field.bed import Ledger, Run, Target, false_alarms, misses, run_suite
 from tests.field.nextjs_stack import (
     RELEASE,
     USERNAME,
-    BuildError,
     BuildReport,
     Deployment,
     deployment,
-    ensure_build,
-    node_missing,
+    ready_build,
     variant_marker,
 )
 
@@ -153,13 +151,7 @@ session_cookie = "session"
 @pytest.fixture(scope="session")
 def nextjs_build() -> BuildReport:
     """The production build, made once per machine (reused across sessions and workers)."""
-    reason = node_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    try:
-        return ensure_build()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return ready_build()
 
 
 def _live(variant: str, tmp_path: Path) -> Iterator[Deployment]:

@@ -39,12 +39,10 @@ from tests.field.nextjs_stack import (
     APP,
     NEXT_BIN,
     START_TIMEOUT_S,
-    BuildError,
     BuildReport,
     _stop,
-    ensure_build,
     next_start,
-    node_missing,
+    ready_build,
 )
 from tests.servers import free_port
 
@@ -91,26 +89,16 @@ api_origins = ["{API_ORIGIN}"]
 """
 
 
-def _build(flavour: str) -> BuildReport:
-    reason = node_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    try:
-        return ensure_build(flavour)
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
 @pytest.fixture(scope="session")
 def production_build() -> BuildReport:
     """The production build (``.next``), shared with tests/field/test_nextjs.py."""
-    return _build("production")
+    return ready_build("production")
 
 
 @pytest.fixture(scope="session")
 def leaky_build() -> BuildReport:
     """The leaky build (``.next-leaky``), made once per machine like the first."""
-    return _build("leaky")
+    return ready_build("leaky")
 
 
 @contextlib.contextmanager

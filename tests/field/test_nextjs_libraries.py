@@ -22,12 +22,10 @@ from pytest_prodready.probes import vulndata
 from pytest_prodready.probes.bundle import gather_all, loaded_scripts
 from tests.field.bed import Run, Target, run_suites
 from tests.field.nextjs_stack import (
-    BuildError,
     BuildReport,
     Deployment,
     deployment,
-    ensure_build,
-    node_missing,
+    ready_build,
 )
 
 PAGES = ("/", "/login", "/gallery")
@@ -37,13 +35,7 @@ WATCHDOG_S = 120.0
 @pytest.fixture(scope="session")
 def nextjs_build() -> BuildReport:
     """The production build, made once per machine (reused across sessions and workers)."""
-    reason = node_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    try:
-        return ensure_build()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return ready_build()
 
 
 @pytest.fixture

@@ -20,12 +20,11 @@ import pytest
 from pytest_prodready.browser.launch import find_chromium
 from tests.field.bed import Run, Target, false_alarms, run_suites
 from tests.field.nextjs_stack import (
-    BuildError,
     BuildReport,
     Deployment,
     deployment,
-    ensure_build,
     node_missing,
+    ready_build,
 )
 from tests.lighthouse.install import InstallError, ensure_lighthouse
 
@@ -49,10 +48,7 @@ def lighthouse_cli() -> Path:
 
 @pytest.fixture(scope="module")
 def nextjs_build(lighthouse_cli: Path) -> BuildReport:
-    try:
-        return ensure_build()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return ready_build()
 
 
 def _run(live: Deployment, pages: list[str], cli: Path, workdir: Path) -> tuple[Run, dict]:

@@ -19,12 +19,10 @@ from pytest_prodready.browser.launch import find_chromium
 from tests.field.bed import Run, Target, run_suites
 from tests.field.nextjs_stack import (
     USERNAME,
-    BuildError,
     BuildReport,
     Deployment,
     deployment,
-    ensure_build,
-    node_missing,
+    ready_build,
 )
 
 PASSWORD_VAR = "FIELD_NEXTJS_PASSWORD"
@@ -58,13 +56,7 @@ success_selector = "#welcome"
 
 @pytest.fixture(scope="session")
 def nextjs_build() -> BuildReport:
-    reason = node_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    try:
-        return ensure_build()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return ready_build()
 
 
 def _live(variant: str, tmp_path: Path) -> Iterator[Deployment]:

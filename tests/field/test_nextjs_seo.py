@@ -22,12 +22,10 @@ from pytest_prodready.http import ResponseCache, make_client
 from pytest_prodready.probes.seo import SiteSeo, gather
 from tests.field.bed import Run, Target, false_alarms, misses, run_suites
 from tests.field.nextjs_stack import (
-    BuildError,
     BuildReport,
     Deployment,
     deployment,
-    ensure_build,
-    node_missing,
+    ready_build,
 )
 
 SUITES = ("suites/test_seo.py",)
@@ -61,13 +59,7 @@ indexable = true
 @pytest.fixture(scope="session")
 def nextjs_build() -> BuildReport:
     """The production build, made once per machine (shared with tests/field/test_nextjs.py)."""
-    reason = node_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    try:
-        return ensure_build()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return ready_build()
 
 
 def _facts(live: Deployment) -> SiteSeo:
