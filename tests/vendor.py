@@ -8,13 +8,13 @@ once), and leaves a stamp with the lock file's hash so later sessions reuse the 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
+
+from tests.locks import exclusive
 
 __all__ = ["MODULES", "ROOT", "ensure_installed", "npm_missing", "release"]
 
@@ -43,16 +43,7 @@ def _fingerprint() -> str:
 
 def ensure_installed() -> Path:
     """``node_modules`` with every pinned release, installed if the stamp is stale."""
-    with LOCK.open("a") as handle:
-        deadline = time.monotonic() + LOCK_TIMEOUT_S
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{LOCK} held past {LOCK_TIMEOUT_S:g} s") from None
-                time.sleep(0.5)
+    with exclusive(LOCK, LOCK_TIMEOUT_S, RuntimeError):
         wanted = _fingerprint()
         if MODULES.is_dir() and STAMP.exists() and STAMP.read_text() == wanted:
             return MODULES

@@ -18,7 +18,6 @@ stamp with the hash of what they were made from, so a later session reuses them.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 import httpx
 
 from tests.field.nextjs_public import LEAKY, PRODUCTION, catalog_module
+from tests.locks import exclusive
 from tests.nginx import nginx
 from tests.servers import free_port
 from tests.test_suites_nginx import write_pems
@@ -273,27 +273,6 @@ def _step(
     return took
 
 
-@contextlib.contextmanager
-def _exclusive(timeout_s: float) -> Iterator[None]:
-    """The build lock, waited for at most ``timeout_s`` (another worker may be building)."""
-    with LOCK.open("a") as handle:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise BuildError(
-                        f"waited {timeout_s:g} s for {LOCK} (another build holds it)"
-                    ) from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _read_stamp(stamp: Path = STAMP) -> dict[str, str]:
     try:
         data = json.loads(stamp.read_text(encoding="utf-8"))
@@ -321,7 +300,7 @@ def ensure_build(flavour: str = "production") -> BuildReport:
     the output's tail on failure."""
     dist, stamp_file, _ = FLAVOURS[flavour]
     extra = _flavour_env(flavour)
-    with _exclusive(LOCK_TIMEOUT_S):
+    with exclusive(LOCK, LOCK_TIMEOUT_S, BuildError):
         deps, sources = fingerprints()
         build = hashlib.sha256((sources + json.dumps(extra, sort_keys=True)).encode()).hexdigest()
         if flavour == "leaky":

@@ -10,7 +10,6 @@ use the system Chromium).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -18,8 +17,9 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
+
+from tests.locks import exclusive
 
 __all__ = ["CLI", "HERE", "InstallError", "ensure_lighthouse", "node_missing"]
 
@@ -64,26 +64,6 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def _exclusive(timeout_s: float) -> Iterator[None]:
-    with LOCK.open("a") as handle:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise InstallError(
-                        f"waited {timeout_s:g} s for {LOCK} (another install holds it)"
-                    ) from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _npm_ci() -> float:
     env = {**os.environ, "npm_config_update_notifier": "false", "CI": "1"}
     with LOG.open("wb") as log:
@@ -115,7 +95,7 @@ def _npm_ci() -> float:
 def ensure_lighthouse() -> Path:
     """The pinned Lighthouse CLI, installed first when the lock file changed since the stamp
     (bounded, under the lock); :class:`InstallError` in one line on failure."""
-    with _exclusive(LOCK_TIMEOUT_S):
+    with exclusive(LOCK, LOCK_TIMEOUT_S, InstallError):
         wanted = _fingerprint()
         stamp: dict[str, str] = {}
         with contextlib.suppress(OSError, ValueError):
