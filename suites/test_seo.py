@@ -62,7 +62,8 @@ def test_page_can_be_indexed(
     page = facts.pages.get(page_spec.path)
     if page is None:
         pytest.skip(f"{page_spec.path}: {facts.left_out[page_spec.path]}")
-    assert_no_findings(seo.evaluate_page(page, facts.own))
+    login = page_spec.path in {target.login_path, target.login.path if target.login else None}
+    assert_no_findings(seo.evaluate_page(page, facts.own, login_page=login))
 
 
 def test_titles_and_descriptions_are_unique(

@@ -249,6 +249,18 @@ def test_staging_noindex_is_silent(pytester: pytest.Pytester, target: ThreadedSe
     declared.assert_outcomes(passed=1, skipped=7)
 
 
+@pytest.mark.parametrize("target", [("meta-noindex",)], indirect=True)
+def test_the_login_page_may_say_noindex(pytester: pytest.Pytester, target: ThreadedServer) -> None:
+    # Every page says noindex; with /about as the login page, only / still fails for it.
+    everywhere = run(pytester, config(target)).parseoutcomes()
+    text = config(target).replace(
+        "plain_http = true\n", 'plain_http = true\nlogin_path = "/about"\n'
+    )
+    login = run(pytester, text)
+    assert login.parseoutcomes()["failed"] == everywhere["failed"] - 1
+    assert finding_ids(login) == {"seo.noindex"}
+
+
 def test_indexable_staging(pytester: pytest.Pytester) -> None:
     with serve(site()) as server:
         open_door = run(pytester, config(server, "staging", "indexable = false"), env="staging")
@@ -324,4 +336,5 @@ def test_the_demo_passes_and_demo_broken_fails_by_its_planted_ids(
         "seo.robots-disallow-all",
         "seo.sitemap-foreign-host",
     }
-    broken.assert_outcomes(passed=1, failed=4, skipped=2)
+    # noindex fails / only: /login, the demo's login page, may say it.
+    broken.assert_outcomes(passed=2, failed=3, skipped=2)

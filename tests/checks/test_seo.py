@@ -221,6 +221,14 @@ def test_declared_hosts_are_the_sites_own() -> None:
     assert seo.evaluate_page(facts, seo.own_hosts(SITE, ("www.example.com",))) == []
 
 
+def test_a_login_page_may_keep_out_of_search_but_must_still_be_titled() -> None:
+    login = page(robots="noindex")
+    assert ids(seo.evaluate_page(login, OWN)) == ["seo.noindex"]
+    assert seo.evaluate_page(login, OWN, login_page=True) == []
+    untitled = page(robots="noindex", title=None)
+    assert ids(seo.evaluate_page(untitled, OWN, login_page=True)) == ["seo.title-missing"]
+
+
 def test_evidence_quotes_tag_and_header() -> None:
     [meta] = seo.evaluate_page(page(robots="noindex"), OWN)
     assert meta.evidence == '<meta name="robots" content="noindex">'

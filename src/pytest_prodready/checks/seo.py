@@ -171,10 +171,15 @@ class PageSeo:
         return noindex_in_meta(self.head) or (f"X-Robots-Tag: {header}" if header else None)
 
 
-def evaluate_page(page: PageSeo, own_hosts: frozenset[str]) -> list[Finding]:
-    """noindex, a missing title or description, a canonical elsewhere, on one indexable page."""
+def evaluate_page(
+    page: PageSeo, own_hosts: frozenset[str], *, login_page: bool = False
+) -> list[Finding]:
+    """noindex, a missing title or description, a canonical elsewhere, on one indexable page.
+
+    A ``login_page`` may say noindex: sites keep their sign-in form out of search on purpose
+    (WordPress does it for every site), and nothing is lost when it is not found."""
     findings: list[Finding] = []
-    if (noindex := page.noindex()) is not None:
+    if (noindex := page.noindex()) is not None and not login_page:
         findings.append(NOINDEX(clip(noindex, 200), url=page.url))
     if not page.head.title:
         what = "<title></title> is empty" if page.head.title is not None else "no <title>"
