@@ -204,8 +204,12 @@ def test_sigint_leaves_no_process_or_port(tmp_path: Path) -> None:
                     pytrace=False,
                 )
         text = output.read_text(errors="replace")
-        if not serving or "KeyboardInterrupt" not in text:
-            continue  # the run ended before the signal could land mid-run: try again
+        # A signal that lands while a finalizer runs (a response stream closed by the garbage
+        # collector) is swallowed by Python and printed as unraisable: the run goes on to its
+        # end, as any Python program would.
+        swallowed = ret == pytest.ExitCode.OK and "PytestUnraisableExceptionWarning" in text
+        if not serving or "KeyboardInterrupt" not in text or swallowed:
+            continue  # the signal did not land mid-run: try again
         assert ret == pytest.ExitCode.INTERRUPTED, text[-3000:]
         assert len(ports) >= 2, f"the demo's two listeners were not found by PID: {ports}"
         served = SERVED_AT.search(text)
