@@ -293,10 +293,12 @@ CSP = (
 STYLE = f"""<style nonce="{NONCE}">.spacer {{ height: 5000px }} .thumb {{ width: 100px }}
 .pale {{ color: #c8c8c8; background: #ffffff }}</style>"""
 SPACER = '<div class="spacer"></div>'
-FAST = "document.getElementById('add-to-cart').addEventListener('click', () => {});"
-SLOW = """
-const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) {} };
-document.getElementById('add-to-cart').addEventListener('click', () => busy(300));
+# Each click also posts to the cart: timing an interaction must never let that write through.
+CART = "fetch('/cart', {method: 'POST'}).catch(() => {})"
+FAST = f"document.getElementById('add-to-cart').addEventListener('click', () => {CART});"
+SLOW = f"""
+const busy = (ms) => {{ const t = performance.now(); while (performance.now() - t < ms) {{}} }};
+document.getElementById('add-to-cart').addEventListener('click', () => {{ busy(300); {CART} }});
 addEventListener('load', () => setTimeout(() => busy(600), 0));
 """
 
@@ -371,8 +373,13 @@ def quality_app() -> Starlette:
     async def landing(request: Request) -> Response:
         return HTMLResponse(home(request.path_params["variant"] == "bad"))
 
-    return Starlette(
+    async def cart(request: Request) -> Response:
+        request.app.state.posted.append(request.url.path)
+        return Response(status_code=204)
+
+    app = Starlette(
         routes=[
+            Route("/cart", cart, methods=["POST"]),
             Route("/img/photo", photo),
             Route("/img/{name}", img),
             Route("/login", login, methods=["GET", "POST"]),
@@ -380,6 +387,8 @@ def quality_app() -> Starlette:
             Route("/{variant}/gallery", page),
         ]
     )
+    app.state.posted = []
+    return app
 
 
 def config_for(path: Path, base_url: str) -> Path:
@@ -435,10 +444,13 @@ def test_good_page_is_silent_and_bad_page_fires_each_id(
 ) -> None:
     monkeypatch.setenv("PQ_PASSWORD", PASSWORD)
     monkeypatch.setenv("PQ_TOKEN", SECRET)
-    with serve(quality_app()) as server:
+    app = quality_app()
+    with serve(app) as server:
         config = config_for(pytester.path / "prodready.toml", server.url)
         good = run_quality(pytester, config, "good")
         bad = run_quality(pytester, config, "bad")
+    # Six clicks were timed, each asking to post to the cart: the browser refused every one.
+    assert app.state.posted == []
     assert finding_ids(good) == set(), good.stdout.str()
     good.assert_outcomes(passed=8)
     assert finding_ids(bad) == {

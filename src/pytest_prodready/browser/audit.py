@@ -23,7 +23,7 @@ from pytest_prodready.browser.facts import AuditFacts, AxeViolation, ImageFact
 from pytest_prodready.config.flows import A11y
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Response
+    from playwright.sync_api import Browser, Page, Response, Route
 
 __all__ = ["AXE_ENV", "AxeMissing", "audit_page", "axe_script", "run_axe", "time_clicks"]
 
@@ -253,6 +253,13 @@ def _body_size(response: Response) -> int | None:
     return int(length) if length.isdigit() else None
 
 
+def _reads_only(route: Route) -> None:
+    if route.request.method in ("GET", "HEAD", "OPTIONS"):
+        route.continue_()
+    else:
+        route.abort("blockedbyclient")
+
+
 def time_clicks(
     browser: Browser,
     context_args: Mapping[str, Any],
@@ -269,6 +276,10 @@ def time_clicks(
     context = browser.new_context(**_probe_args(context_args))
     try:
         context.set_default_timeout(timeout_s * 1000)
+        # The clicks may start writes (an "add to cart" POST): they are refused in the browser,
+        # so timing an interaction never changes the target, protected or not. The latency
+        # measured is the main thread's, which a refused request does not change.
+        context.route("**/*", _reads_only)
         page = context.new_page()
         page.add_init_script(_EVENT_TIMING)
         try:
