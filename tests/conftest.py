@@ -20,6 +20,9 @@ import schemathesis.pytest.plugin  # noqa: F401
 from pytest_prodready.demo import DemoServer, DemoSettings
 from pytest_prodready.options import BUILTIN_SUITES_VAR
 
+# Here, not in addopts: a run of the suites alone (the README's smoke run) need not import it.
+pytest_plugins = ["pytester"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-playwright keeps a global soft-assertion scope per test call; nested in-process

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,19 @@ from tests.faults.harness import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("hypothesis", "schemathesis", "playwright", "locust", "gevent")
-# Not heavy, but not needed either: anyio's pytest plugin, dnspython on a run without mail,
-# httpx's command-line client and what it imports (pytest_prodready.core.lazy).
-SPARED = ("anyio.pytest_plugin", "dns", "rich", "click")
+# Not heavy, but not needed either: the pytest plugins of anyio, locust, platformdirs and
+# xdist's looponfail, pytester's plugin (the tests' own conftest loads it), dnspython on a run
+# without mail, httpx's command-line client and what it imports (pytest_prodready.core.lazy).
+SPARED = (
+    "anyio.pytest_plugin",
+    "pytest_locust",
+    "platformdirs.pytest_plugin",
+    "xdist.looponfail",
+    "<plugin pytester>",
+    "dns",
+    "rich",
+    "click",
+)
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")
 
@@ -39,6 +50,8 @@ def pytest_unconfigure(config):
     names = sorted(set(sys.modules) | {name.split(".")[0] for name in sys.modules})
     # What the run froze for the garbage collector, as a pseudo-module name.
     names.append(f"<frozen {gc.get_freeze_count()}>")
+    # And the plugins it registered, as pseudo-module names too.
+    names += [f"<plugin {name}>" for name, _ in config.pluginmanager.list_name_plugin()]
     with open(os.environ["MODULES_OUT"], "w") as out:
         json.dump(names, out)
 """
@@ -88,6 +101,7 @@ def test_a_smoke_run_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert not modules & set(DEMO_STACK), sorted(modules & set(DEMO_STACK))
     assert not modules & set(SPARED), sorted(modules & set(SPARED))
+    assert {"<plugin prodready>", "<plugin xdist>"} <= modules  # the probe sees plugins
 
 
 def test_a_second_smoke_run_reads_the_key_patterns_from_pytests_cache(tmp_path: Path) -> None:
@@ -257,16 +271,18 @@ def test_the_demo_request_carries_its_secrets_on_a_pipe_not_the_command_line(
 
 
 def test_prodready_init_tells_a_project_to_block_the_plugins_until_it_does() -> None:
-    from pytest_prodready.init.render import startup_tip
+    from pytest_prodready.init.render import BLOCKED_PLUGINS, startup_tip
 
     tip = startup_tip('[tool.pytest.ini_options]\naddopts = ["-p", "no:schemathesis"]\n')
     assert tip is not None
     assert '"-p", "no:hypothesispytest"' in tip
+    assert '"-p", "no:xdist.looponfail"' in tip
     assert "docs/performance.md" in tip
-    blocked = (
-        'addopts = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:playwright", '
-        '"-p", "no:anyio"]'
-    )
+    # The tip is valid TOML, and following it silences it.
+    advised = tomllib.loads(tip.split("\n", 1)[1])["addopts"]
+    assert advised[1::2] == [f"no:{name}" for name in BLOCKED_PLUGINS]
+    blocked = "addopts = " + json.dumps(advised)
     assert startup_tip(f"[tool.pytest.ini_options]\n{blocked}\n") is None
+    assert startup_tip(f"[tool.pytest.ini_options]\n{blocked.replace('no:locust', '')}\n")
     # This repository follows its own advice.
     assert startup_tip((ROOT / "pyproject.toml").read_text(encoding="utf-8")) is None

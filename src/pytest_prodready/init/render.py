@@ -250,7 +250,15 @@ def summary(starter: Starter, *, path: str, command: str, added: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKED_PLUGINS = ("schemathesis", "hypothesispytest", "playwright", "anyio")
+BLOCKED_PLUGINS = (
+    "schemathesis",
+    "hypothesispytest",
+    "playwright",
+    "anyio",
+    "locust",
+    "platformdirs",
+    "xdist.looponfail",
+)
 
 
 def startup_tip(pytest_config_text: str) -> str | None:
@@ -258,8 +266,8 @@ def startup_tip(pytest_config_text: str) -> str | None:
     1 s of imports each run), unless its pytest configuration already blocks them all."""
     if all(f"no:{name}" in pytest_config_text for name in BLOCKED_PLUGINS):
         return None
-    blocks = ", ".join(f'"-p", "no:{name}"' for name in BLOCKED_PLUGINS)
+    blocks = "".join(f'    "-p", "no:{name}",\n' for name in BLOCKED_PLUGINS)
     return (
         "faster: add this to [tool.pytest.ini_options] in pyproject.toml (about 1 s less per "
-        f"run; what it costs: docs/performance.md):\n  addopts = [{blocks}]\n"
+        f"run; what it costs: docs/performance.md):\n  addopts = [\n{blocks}  ]\n"
     )
