@@ -70,10 +70,12 @@ def test_no_known_vulnerable_libraries(
     gather_once: Callable[..., Any],
     record_figure: Callable[[str, object], None],
     assert_no_findings: AssertNoFindings,
+    pytestconfig: pytest.Config,
 ) -> None:
     assets, _ = public_assets(target, fetch, gather_once, record_figure)
     try:
-        dataset = vulndata.load(target.bundle.vulnerability_data)
+        with libraries.needles_kept_in(getattr(pytestconfig, "cache", None)):
+            dataset = vulndata.load(target.bundle.vulnerability_data)
     except vulndata.DatasetError as exc:
         problem = str(exc)
     else:

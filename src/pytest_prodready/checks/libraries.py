@@ -25,12 +25,16 @@ import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_prodready.checks import jsregex
 from pytest_prodready.checks.jsregex import compile_js, required_literal, translate
 from pytest_prodready.core.findings import Finding, Severity, rule
+from pytest_prodready.core.store import Store
 
 __all__ = [
     "Advisory",
@@ -43,6 +47,7 @@ __all__ = [
     "evaluate",
     "fixed_version",
     "is_at_or_above",
+    "needles_kept_in",
 ]
 
 VULNERABLE_LIBRARY = rule(
@@ -72,6 +77,11 @@ _SEVERITY = {
 _RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 # A bound made of 999s stands for "every release of this line": X.999.999 is fixed in X+1.
 _SENTINEL = re.compile(r"(\d+)((?:\.999)+)")
+
+NEEDLES_KEY = "prodready/vulnerable-library-needles"
+# What each pattern needs, by its JavaScript source: it depends on the source and the
+# translator alone, so pytest's cache keeps it from one run to the next (needles_kept_in).
+_needs_of: dict[str, str] = {}
 
 
 def _comparable(part: str | None) -> int | str:
@@ -206,6 +216,13 @@ class Dataset:
         }
         return tuple(sorted(found - {""}))
 
+    @functools.cached_property
+    def url_needles(self) -> tuple[str, ...]:
+        """The same for the URL and file name patterns: a pattern whose substring is not in
+        the URL is never compiled."""
+        found = {e.needs for lib in self.libraries for e in (*lib.uri, *lib.filename)}
+        return tuple(sorted(found - {""}))
+
     @classmethod
     def from_json(cls, data: object, label: str) -> Dataset:
         """A parsed jsrepository; ``ValueError`` naming the first malformed entry."""
@@ -236,7 +253,38 @@ class Dataset:
 
 def _extractor(source: str, replacement: str = "") -> Extractor:
     source = source.replace(PLACEHOLDER, VERSION)
-    return Extractor(source, required_literal(translate(source)), replacement)
+    needs = _needs_of.get(source)
+    if needs is None:
+        needs = _needs_of[source] = required_literal(translate(source))
+    return Extractor(source, needs, replacement)
+
+
+def _translator() -> str:
+    """A fingerprint of the translator: needles it found hold while it is unchanged."""
+    return hashlib.sha256(Path(jsregex.__file__).read_bytes()).hexdigest()[:16]
+
+
+@contextmanager
+def needles_kept_in(store: Store | None) -> Iterator[None]:
+    """While loading a dataset: each pattern's needle comes from ``store`` when this
+    translator found it before, and the ones found now are kept there (translating some 400
+    patterns costs about 30 ms a run). Without a store (pytest's cache disabled), each is
+    found again."""
+    if store is None:
+        yield
+        return
+    translator = _translator()
+    entry = store.get(NEEDLES_KEY, None)
+    entry = entry if isinstance(entry, dict) else {}
+    kept = entry.get("needs")
+    if isinstance(kept, dict) and entry.get("translator") == translator:
+        for source, needs in kept.items():
+            if isinstance(source, str) and isinstance(needs, str):
+                _needs_of.setdefault(source, needs)
+    known = len(_needs_of)
+    yield
+    if len(_needs_of) != known or not isinstance(kept, dict):
+        store.set(NEEDLES_KEY, {"translator": translator, "needs": dict(sorted(_needs_of.items()))})
 
 
 def _library(name: str, entry: Mapping[str, Any]) -> Library:
@@ -364,8 +412,10 @@ def detect(dataset: Dataset, script: Script) -> list[Detection]:
             content = script.text.replace("\r\n", "\n").replace("\r", "\n")
             steps += [(k, content) for k in ("filecontent", "filecontentreplace", "hash")]
         for how, text in steps:
-            if how == "filecontent":
-                # A substring test per needle is ~20x faster than the regex engine's scan.
+            # A substring test per needle is ~20x faster than the regex engine's scan.
+            if how in ("uri", "filename"):
+                present = frozenset(n for n in dataset.url_needles if n in text)
+            elif how == "filecontent":  # and filecontentreplace after it
                 present = frozenset(n for n in dataset.needles if n in text)
             found = _scan(dataset.libraries, how, text, present)
             if found:

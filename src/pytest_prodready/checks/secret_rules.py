@@ -22,7 +22,8 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+
+from pytest_prodready.core.store import Store
 
 __all__ = [
     "CACHE_KEY",
@@ -155,14 +156,6 @@ def _rule(kind: str, needle: str, pattern: re.Pattern[str], grouped: bool) -> Ru
 Pattern = tuple[str, str, str, int]
 CACHE_KEY = "prodready/secret-rules"
 _primed: list[Pattern] = []
-
-
-class Store(Protocol):
-    """Where :func:`prime` keeps the ruleset's patterns: pytest's ``config.cache`` fits."""
-
-    def get(self, key: str, default: object) -> object: ...
-
-    def set(self, key: str, value: object) -> None: ...
 
 
 def _ruleset_patterns() -> list[Pattern]:
