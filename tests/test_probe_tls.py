@@ -536,6 +536,29 @@ def test_exposure_request_cap(client: httpx.Client, serve_app: Callable[..., App
     assert len(counted.requests) == 5
 
 
+def test_exposure_overlaps_at_most_in_flight_requests_and_keeps_catalogue_order(
+    client: httpx.Client, serve_app: Callable[..., AppServer]
+) -> None:
+    """Each answer takes 30 ms: the paths overlap, never more than IN_FLIGHT at once, and the
+    baseline is asked alone, first."""
+    in_flight: list[int] = [0]
+    peaks: list[tuple[str, int]] = []
+
+    async def slow(request: Request) -> Response:
+        in_flight[0] += 1
+        peaks.append((request.url.path, in_flight[0]))
+        await asyncio.sleep(0.03)
+        in_flight[0] -= 1
+        return PlainTextResponse("not here", status_code=404)
+
+    server = serve_app(Starlette(routes=[Route("/{path:path}", slow)]))
+    baseline, results = exposure_probe.probe(client, server.url)
+    assert peaks[0] == (baseline.path, 1)
+    assert max(peak for _, peak in peaks) == exposure_probe.IN_FLIGHT
+    assert [r.path for r in results] == [e.path for e in exposure_check.EXPOSURES]
+    assert {r.status for r in results} == {404}
+
+
 @pytest.mark.parametrize("on_purpose", [False, True], ids=["production", "plain_http"])
 def test_a_site_on_plain_http_fails_the_tls_suite_unless_declared(
     pytester: pytest.Pytester, on_purpose: bool
