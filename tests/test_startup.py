@@ -39,6 +39,15 @@ SPARED = (
     "dns",
     "rich",
     "click",
+    # The suites no smoke test is in, and the modules behind them (suite_marks, the browser
+    # package's lazy names).
+    "suites.test_browser",
+    "suites.test_contracts",
+    "suites.test_load",
+    "pytest_prodready.browser.facts",
+    "pytest_prodready.browser.audits",
+    "pytest_prodready.contracts",
+    "pytest_prodready.load",
 )
 # The demo app's stack: served by a child process, never imported by the run itself.
 DEMO_STACK = ("uvicorn", "starlette", "fastapi", "trustme")

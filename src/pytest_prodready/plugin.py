@@ -28,6 +28,7 @@ from pytest_prodready.options import (
 from pytest_prodready.report.header import header_lines, install_log_redaction, scrub_report
 from pytest_prodready.target.runtime import RUNTIME_KEY, Runtime, resolved, runtime_of
 from pytest_prodready.target.selection import TARGET_ENV_VAR, build_runtime
+from pytest_prodready.target.suite_marks import unselectable
 
 MARKERS = {
     "smoke": "fast and safe: runs after every deploy, touches nothing",
@@ -162,6 +163,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return False
     if collection_path.parent in walk:
         return True
+    markexpr = config.option.markexpr
+    if markexpr and collection_path.suffix == ".py" and unselectable(collection_path, markexpr):
+        return True  # a shipped suite with no test -m can select: not even imported
     return None
 
 

@@ -15,8 +15,6 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pytest_prodready.browser.artifacts import SECRET_TYPED_KEY, ArtifactPolicy, policy_for
-from pytest_prodready.browser.checks import login_findings
-from pytest_prodready.browser.vitals import runs_for
 from pytest_prodready.config.flows import LoginFlow
 from pytest_prodready.core.findings import Finding
 from pytest_prodready.target.runtime import resolved, runtime_of
@@ -95,6 +93,7 @@ def browser_visit(
     loaded once per session (per path): console, requests, mixed content, CSP events, and
     ``[envs.X.vitals] runs`` web-vitals samples. A page the browser cannot load at all fails
     the test in one line."""
+    from pytest_prodready.browser.vitals import runs_for
     from pytest_prodready.browser.watch import probe_page
 
     runtime = runtime_of(pytestconfig)
@@ -192,6 +191,7 @@ def interaction_timing(
     clicks on its ``selector`` (Event Timing, ms), once per session; skips without the table.
     A control that cannot be clicked fails the test in one line."""
     from pytest_prodready.browser.audit import time_clicks
+    from pytest_prodready.browser.vitals import runs_for
 
     if target.interaction is None:
         pytest.skip(
@@ -313,6 +313,8 @@ def logged_in_page(
     logged in once per session). A login that fails fails the tests that need it. The test
     keeps no trace or video: they would hold the session cookie, which the typed password
     bought."""
+    from pytest_prodready.browser.checks import login_findings
+
     runtime = runtime_of(pytestconfig)
     if not _prodready_login.ok:
         reason = _scrubbed(runtime, login_findings(_prodready_login))[0].line()

@@ -21,13 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_prodready.browser import (
-    a11y,  # noqa: F401 - declares the finding ids
-    checks,  # noqa: F401 - declares the finding ids
-    flows,  # noqa: F401 - declares the finding ids
-    images,  # noqa: F401 - declares the finding ids
-    vitals,  # noqa: F401 - declares the finding ids
-)
 from pytest_prodready.browser.artifacts import (
     SECRET_TYPED_KEY,
     apply,
