@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_prodready.core.markexpr import may_select
 from pytest_prodready.target import suite_marks
 from pytest_prodready.target.suite_marks import INDEX, unselectable
 
@@ -186,3 +187,22 @@ def test_a_smoke_run_selects_the_same_tests_without_importing_the_others() -> No
     assert deselected >= everything["test_browser.py"] + everything["test_flows.py"]
     flows, _ = _collected("-m", "flows")
     assert flows["test_browser.py"] == everything["test_browser.py"]
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "marks", "added", "expected"),
+    [
+        ("smoke", {"flows"}, (), False),
+        ("smoke", {"smoke"}, (), True),
+        ("destructive", {"contract"}, (), False),
+        ("destructive", {"contract"}, ("destructive",), True),  # a parameter may add it
+        ("not destructive", {"contract"}, ("destructive",), True),  # or not
+        ("skip and destructive", {"load"}, ("skip", "destructive"), True),  # both at once
+        ("smoke and not flows", {"flows"}, ("skip",), False),
+        ("smoke or", {"flows"}, (), True),  # invalid: pytest's to report, never ruled out
+    ],
+)
+def test_may_select_rules_a_test_out_only_when_no_added_marks_can_help(
+    markexpr: str, marks: set[str], added: tuple[str, ...], expected: bool
+) -> None:
+    assert may_select(markexpr, marks, added) is expected

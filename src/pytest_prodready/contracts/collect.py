@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_prodready.contracts.suite import READ_ONLY, ContractSuite, SchemaUnavailable, suite_of
-from pytest_prodready.core.markexpr import selects
+from pytest_prodready.core.markexpr import may_select
 
 __all__ = ["parametrize"]
 
@@ -23,7 +23,7 @@ def _may_be_selected(metafunc: pytest.Metafunc) -> bool:
         return True
     own = {mark.name for mark in metafunc.definition.iter_markers()}
     # None: pytest reports a bad expression itself, so load as if selected.
-    return any(selects(expression, names) is not False for names in (own, own | {"destructive"}))
+    return may_select(expression, own, added=("destructive",))
 
 
 def _skip(reason: str, id: str) -> object:

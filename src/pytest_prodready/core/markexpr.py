@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection
 
-__all__ = ["selects"]
+__all__ = ["may_select", "selects"]
 
 
 def selects(markexpr: str, marks: Collection[str]) -> bool | None:
@@ -20,6 +21,16 @@ def selects(markexpr: str, marks: Collection[str]) -> bool | None:
     except Exception:
         return None
     return bool(compiled.evaluate(_carrying(frozenset(marks))))
+
+
+def may_select(markexpr: str, marks: Collection[str], added: Collection[str] = ()) -> bool:
+    """Whether a test carrying ``marks``, and any of ``added`` the run may give it, can pass
+    ``-m markexpr``: False only when certain (no combination passes, each one evaluated)."""
+    extras = sorted(set(added))
+    combinations = itertools.chain.from_iterable(
+        itertools.combinations(extras, n) for n in range(len(extras) + 1)
+    )
+    return any(selects(markexpr, {*marks, *extra}) is not False for extra in combinations)
 
 
 def _carrying(marks: frozenset[str]) -> Callable[..., bool]:

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import hashlib
 import io
-import itertools
 import json
 import re
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from pytest_prodready.config.shipped import shipped_dir
-from pytest_prodready.core.markexpr import selects
+from pytest_prodready.core.markexpr import may_select
 
 __all__ = ["INDEX", "RUN_ADDED", "build", "main", "unselectable"]
 
@@ -97,17 +96,7 @@ def unselectable(path: Path, markexpr: str, *, suites: Path | None = None) -> bo
             return False
     except OSError:
         return False
-    return not any(_may_pass(markexpr, marks) for marks in mark_sets)
-
-
-def _may_pass(markexpr: str, marks: frozenset[str]) -> bool:
-    """Whether a test carrying ``marks``, plus any the run may add, can pass ``markexpr``."""
-    for added in itertools.chain.from_iterable(
-        itertools.combinations(RUN_ADDED, n) for n in range(len(RUN_ADDED) + 1)
-    ):
-        if selects(markexpr, marks.union(added)) is not False:
-            return True
-    return False
+    return not any(may_select(markexpr, marks, RUN_ADDED) for marks in mark_sets)
 
 
 class _Recorder:
