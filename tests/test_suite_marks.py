@@ -148,6 +148,13 @@ def test_the_command_says_when_the_index_is_stale(suites: Path) -> None:
     assert "--write" in done.stderr
 
 
+def test_the_command_names_a_missing_directory(tmp_path: Path) -> None:
+    done = _index_command("--check", "--suites", str(tmp_path / "nowhere"))
+    assert done.returncode == 2
+    assert "is not a directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def _collected(*args: str) -> tuple[dict[str, int], int]:
     """Tests per suite file that ``pytest suites --collect-only --target-env demo *args``
     selects, and how many it collected but deselected."""

@@ -157,8 +157,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--suites", type=Path, help="the suites directory (default: shipped)")
     options = parser.parse_args(list(argv) if argv is not None else None)
     suites = options.suites or _suites()
-    if suites is None:
-        print("prodready: this installation has no shipped suites", file=sys.stderr)
+    if suites is None or not suites.is_dir():
+        where = f"{suites} is not a directory" if suites else "this installation has none"
+        print(f"prodready: no suites to index: {where}. Pass --suites DIR.", file=sys.stderr)
         return 2
     fresh = _render(build(suites))
     path = suites / INDEX
