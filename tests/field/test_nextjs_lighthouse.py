@@ -5,8 +5,11 @@ The good variant's ``/`` and ``/gallery`` must meet the default budgets (the see
 ``_run``), behind nginx's TLS from a private CA (trusted by leaf pin); the degraded
 ``/gallery`` (a 2400x1600 PNG hero without alt shown 320 px wide, an icon button without a
 name, a long task at load, ``noindex``) must fail accessibility, performance and SEO, each
-with the audits that say why. One Lighthouse run per page (``runs = 1``): each costs 10 to
-40 s on a shared two-core machine.
+with the audits that say why. Each Lighthouse run costs 10 to 40 s on a shared two-core
+machine, so the degraded page gets one run (load only lowers its scores) and the good pages the
+nightly default of three, judged on the median as Lighthouse's own variability guide advises: a
+single run of the good ``/gallery`` once scored 89 (FCP 2.4 s, LCP 3.0 s) while the other
+workers loaded the machine, against 94 to 99 otherwise.
 """
 
 from __future__ import annotations
@@ -51,13 +54,15 @@ def nextjs_build(lighthouse_cli: Path) -> BuildReport:
     return ready_build()
 
 
-def _run(live: Deployment, pages: list[str], cli: Path, workdir: Path) -> tuple[Run, dict]:
+def _run(
+    live: Deployment, pages: list[str], runs: int, cli: Path, workdir: Path
+) -> tuple[Run, dict]:
     env_toml = f"""
 ca_bundle = "{live.ca_bundle}"
 pages = {json.dumps(pages)}
 
 [envs.field.lighthouse]
-runs = 1
+runs = {runs}
 # The bed's machine is two cores shared by several workers (load average 6 to 11): at
 # Lighthouse's 4x the good /gallery scored 72 to 91 across runs, its network-bound metrics
 # good (FCP 1.3 s, LCP 1.6 s) and its Total Blocking Time 0.7 to 1.8 s, mostly React's
@@ -81,7 +86,7 @@ def good(
 ) -> Iterator[tuple[Run, dict]]:
     workdir = tmp_path_factory.mktemp("lighthouse-good")
     with deployment("good", workdir / "app") as live:
-        yield _run(live, ["/", "/gallery"], lighthouse_cli, workdir / "suites")
+        yield _run(live, ["/", "/gallery"], 3, lighthouse_cli, workdir / "suites")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +95,7 @@ def degraded(
 ) -> Iterator[tuple[Run, dict]]:
     workdir = tmp_path_factory.mktemp("lighthouse-degraded")
     with deployment("degraded", workdir / "app") as live:
-        yield _run(live, ["/gallery"], lighthouse_cli, workdir / "suites")
+        yield _run(live, ["/gallery"], 1, lighthouse_cli, workdir / "suites")
 
 
 def test_good_nextjs_meets_the_default_budgets_on_mobile(good: tuple[Run, dict]) -> None:
@@ -98,7 +103,7 @@ def test_good_nextjs_meets_the_default_budgets_on_mobile(good: tuple[Run, dict])
     assert dict(run.outcomes).get("passed") == 8, run.explain()
     assert false_alarms(run) == [], run.explain()
     # The TLS of the private CA was trusted (by pin): Lighthouse audited the pages themselves.
-    assert "prodready lighthouse: /gallery mobile run 1/1: " in run.output
+    assert "prodready lighthouse: /gallery mobile run 3/3: " in run.output
 
 
 def test_degraded_gallery_fails_accessibility_performance_and_seo(
