@@ -21,9 +21,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pytest_prodready.browser.a11y import accessibility, axe_options
-from pytest_prodready.browser.facts import AuditFacts, AxeViolation, ImageFact, VitalsSample
+from pytest_prodready.browser.facts import (
+    AuditFacts,
+    AxeViolation,
+    ImageFact,
+    PageFacts,
+    VitalsSample,
+)
 from pytest_prodready.browser.images import images
-from pytest_prodready.browser.vitals import interaction_latency, vitals
+from pytest_prodready.browser.vitals import interaction_latency, not_a_page, vitals
 from pytest_prodready.config import ConfigFile, load_config
 from pytest_prodready.config.flows import A11y, Vitals
 from pytest_prodready.core.findings import Finding
@@ -171,6 +177,24 @@ def test_the_device_pixel_ratio_counts_and_a_url_is_judged_once() -> None:
 
 
 # -- INP and TBT on plain data ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "page"),
+    [
+        ("text/html; charset=utf-8", True),
+        ("application/xhtml+xml", True),
+        (None, True),  # no header: the browser sniffs, most often HTML
+        ("application/json", False),
+        ("text/plain; charset=utf-8", False),
+        ("image/svg+xml", False),
+    ],
+)
+def test_only_an_html_document_has_its_vitals_judged(content_type: str | None, page: bool) -> None:
+    reason = not_a_page(PageFacts(PAGE, "https://shop.test", content_type=content_type))
+    assert (reason is None) is page
+    if reason is not None:
+        assert f"{PAGE} is {(content_type or '').split(';')[0]}, not an HTML page" in reason
 
 
 def test_tbt_is_judged_with_the_other_vitals_and_inp_on_the_median_click() -> None:
@@ -516,3 +540,119 @@ def test_axe_says_which_tag_or_rule_the_settings_get_wrong() -> None:
                 run_axe(page, A11y(disable_rules=("imag-alt",)), timeout_s=10)
         finally:
             browser.close()
+
+
+# A busy loop of 600 ms after the first frame that follows the load event (so after First
+# Contentful Paint): 550 ms of TBT on whichever load runs it.
+BLOCKING = (
+    "<script>addEventListener('load', () => requestAnimationFrame(() => setTimeout(() => {"
+    " const t = performance.now(); while (performance.now() - t < 600) {} }, 0)));</script>"
+)
+
+
+# A button whose first click is slow (300 ms) and the next ones quick; each click is counted.
+BUTTON = """<!DOCTYPE html><html lang="en"><head><title>Button</title></head><body><main>
+<h1>Button</h1><button id="once">Once</button></main><script>
+document.getElementById('once').addEventListener('click', () => {
+  fetch('/clicked');
+  if (window.clicked) return;
+  window.clicked = true;
+  const t = performance.now(); while (performance.now() - t < 300) {}
+});</script></body></html>"""
+
+
+def hiccup_app() -> Starlette:
+    """``/steady``: light; ``/hiccup``: blocks on its first load only (a runner's moment of
+    contention, as one load sees it); ``/always``: blocks on every load; ``/api/health``:
+    JSON; ``/button``: slow on its first click only. Counts the loads and clicks."""
+    loads: dict[str, int] = {}
+
+    def html(blocking: bool) -> str:
+        script = BLOCKING if blocking else ""
+        return (
+            '<!DOCTYPE html><html lang="en"><head><title>Page</title></head><body><main>'
+            f"<h1>Page</h1><p>Text.</p></main>{script}</body></html>"
+        )
+
+    async def page(request: Request) -> Response:
+        name = request.url.path.strip("/")
+        loads[name] = loads.get(name, 0) + 1
+        blocking = name == "always" or (name == "hiccup" and loads[name] == 1)
+        return HTMLResponse(html(blocking))
+
+    async def health(request: Request) -> Response:
+        loads["health"] = loads.get("health", 0) + 1
+        return Response('{"status": "ok"}', media_type="application/json")
+
+    async def button(request: Request) -> Response:
+        loads["button"] = loads.get("button", 0) + 1
+        return HTMLResponse(BUTTON)
+
+    async def clicked(request: Request) -> Response:
+        loads["clicked"] = loads.get("clicked", 0) + 1
+        return Response(status_code=204)
+
+    app = Starlette(
+        routes=[
+            Route("/api/health", health),
+            Route("/button", button),
+            Route("/clicked", clicked),
+            *(Route(f"/{name}", page) for name in ("steady", "hiccup", "always")),
+        ]
+    )
+    app.state.loads = loads
+    return app
+
+
+@pytest.mark.usefixtures("one_browser_at_a_time")
+def test_one_slow_load_or_click_is_confirmed_before_a_finding_and_json_is_no_page(
+    pytester: pytest.Pytester,
+) -> None:
+    # One load per page (a smoke run's count): a page over its budget on that load is loaded
+    # twice more and judged on the median, so a one-off stall passes and a steady one fails.
+    app = hiccup_app()
+    with serve(app) as server:
+        config = pytester.path / "prodready.toml"
+        config.write_text(
+            textwrap.dedent(
+                f"""
+                [envs.field]
+                base_url = "{server.url}"
+                plain_http = true
+                pages = ["/steady", "/hiccup", "/always", "/api/health"]
+                interaction = {{ page = "/button", selector = "#once" }}
+                [envs.field.vitals]
+                runs = 1
+                tbt_ms = 200
+                """
+            )
+        )
+        result = pytester.runpytest_subprocess(
+            str(ROOT / "suites" / "test_browser.py"),
+            "--target-env=field",
+            f"--prodready-config={config}",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-k",
+            "web_vitals or interaction",
+            "-rfs",
+            timeout=120,
+        )
+    out = result.stdout.str()
+    assert finding_ids(result) == {"vitals.tbt"}, out
+    result.assert_outcomes(passed=3, failed=1, skipped=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "FAILED *test_web_vitals_within_budget?/always?*",
+            "*vitals.tbt*(evidence: TBT * ms (median of 3 loads: *) > budget 200 ms)*/always*",
+            "SKIPPED*prodready: http://127.0.0.1:*/api/health is application/json, not an "
+            "HTML page: web vitals judge*",
+        ]
+    )
+    # A page within budget, and a response that is not a page, were loaded once; the others
+    # three times, of which /hiccup blocked on the first alone. The button's slow first click
+    # was followed by two more (one page load), both quick.
+    loads = {"steady": 1, "hiccup": 3, "always": 3, "health": 1, "button": 1, "clicked": 3}
+    assert app.state.loads == loads

@@ -21,6 +21,8 @@ __all__ = [
     "PageFacts",
     "Violation",
     "VitalsSample",
+    "is_page",
+    "media_type",
     "same_origin",
 ]
 
@@ -102,6 +104,8 @@ class PageFacts:
     documents: tuple[DocumentScripts, ...] = ()
     vitals: tuple[VitalsSample, ...] = ()
     screenshot: bytes | None = None
+    # The document response's Content-Type (None: no response, or the header was absent).
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,18 @@ class AuditFacts:
     violations: tuple[AxeViolation, ...] = ()
     images: tuple[ImageFact, ...] = ()
     error: str | None = None
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, lower-cased, without its parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_page(content_type: str | None) -> bool:
+    """Whether a document with this Content-Type is a page the app laid out (HTML), not a view
+    the browser made of JSON, text or an image. An absent type counts as a page: the browser
+    sniffs it, and most often finds HTML."""
+    return media_type(content_type) in {"", "text/html", "application/xhtml+xml"}
 
 
 def same_origin(url: str, origin: str) -> bool:

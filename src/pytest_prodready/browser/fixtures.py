@@ -93,7 +93,7 @@ def browser_visit(
     loaded once per session (per path): console, requests, mixed content, CSP events, and
     ``[envs.X.vitals] runs`` web-vitals samples. A page the browser cannot load at all fails
     the test in one line."""
-    from pytest_prodready.browser.vitals import runs_for
+    from pytest_prodready.browser.vitals import runs_for, vitals
     from pytest_prodready.browser.watch import probe_page
 
     runtime = runtime_of(pytestconfig)
@@ -112,6 +112,7 @@ def browser_visit(
                 runs=runs_for(target.vitals.runs, pytestconfig.option.markexpr),
                 timeout_s=target.timeout_s,
                 screenshot=screenshots,
+                within_budget=lambda samples: not vitals(samples, target.vitals, url),
             ),
         )
         if facts.error:
@@ -191,7 +192,7 @@ def interaction_timing(
     clicks on its ``selector`` (Event Timing, ms), once per session; skips without the table.
     A control that cannot be clicked fails the test in one line."""
     from pytest_prodready.browser.audit import time_clicks
-    from pytest_prodready.browser.vitals import runs_for
+    from pytest_prodready.browser.vitals import interaction_latency, runs_for
 
     if target.interaction is None:
         pytest.skip(
@@ -210,6 +211,9 @@ def interaction_timing(
             interaction.selector,
             runs=runs_for(target.vitals.runs, pytestconfig.option.markexpr),
             timeout_s=target.timeout_s,
+            within_budget=lambda samples: (
+                not interaction_latency(samples, target.vitals, url, interaction.selector)
+            ),
         ),
     )
     if problem:

@@ -7,15 +7,19 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 
-from pytest_prodready.browser.facts import VitalsSample
+from pytest_prodready.browser.facts import PageFacts, VitalsSample, is_page, media_type
 from pytest_prodready.config.flows import Vitals
 from pytest_prodready.core.findings import Finding, Severity, rule
 from pytest_prodready.core.markexpr import selects
 
-__all__ = ["interaction_latency", "median_vitals", "runs_for", "vitals"]
+__all__ = ["interaction_latency", "median_vitals", "not_a_page", "runs_for", "vitals"]
 
 SMOKE_RUNS = 1
 NIGHTLY_RUNS = 3
+# Fewer samples than this that miss a budget are not yet a finding: the page is loaded (the
+# control clicked) again up to this many, and their median judged. One sample can be slowed by
+# a runner busy with other work; a page over budget on most of them is over budget.
+CONFIRM_SAMPLES = 3
 
 VITALS_LCP = rule(
     "vitals.lcp",
@@ -80,6 +84,20 @@ def _selects_smoke(markexpr: str) -> bool:
     if smoke is None or unmarked is None:  # pytest cannot tell: read the expression's words
         return re.search(r"(?<!not )\bsmoke\b", markexpr) is not None
     return smoke and not unmarked
+
+
+def not_a_page(facts: PageFacts) -> str | None:
+    """Why the vitals of ``facts`` are not judged (its document is not HTML), else None.
+
+    A JSON, text or image response is shown by the browser's own viewer: its paints and long
+    tasks are the browser's, which no change to the app can fix."""
+    if is_page(facts.content_type):
+        return None
+    return (
+        f"prodready: {facts.url} is {media_type(facts.content_type)}, not an HTML page: web "
+        "vitals judge what a page of the app paints and runs, not the browser's view of a "
+        "response (drop it from pages, or keep it there for the console and request checks)"
+    )
 
 
 def median_vitals(samples: Sequence[VitalsSample]) -> VitalsSample:
