@@ -443,7 +443,9 @@ SELECTED = (
 )
 
 
-def run_quality(pytester: pytest.Pytester, config: Path, env: str) -> pytest.RunResult:
+def run_quality(
+    pytester: pytest.Pytester, config: Path, env: str, selected: str = SELECTED
+) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         str(ROOT / "suites" / "test_browser.py"),
         str(ROOT / "suites" / "test_flows.py"),
@@ -455,9 +457,10 @@ def run_quality(pytester: pytest.Pytester, config: Path, env: str) -> pytest.Run
         "-p",
         "no:xdist",
         "-k",
-        SELECTED,
+        selected,
         "--fail-on",
         "info",
+        "-rfs",
         timeout=180,
     )
 
@@ -627,19 +630,7 @@ def test_one_slow_load_or_click_is_confirmed_before_a_finding_and_json_is_no_pag
                 """
             )
         )
-        result = pytester.runpytest_subprocess(
-            str(ROOT / "suites" / "test_browser.py"),
-            "--target-env=field",
-            f"--prodready-config={config}",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-k",
-            "web_vitals or interaction",
-            "-rfs",
-            timeout=120,
-        )
+        result = run_quality(pytester, config, "field", "web_vitals or interaction")
     out = result.stdout.str()
     assert finding_ids(result) == {"vitals.tbt"}, out
     result.assert_outcomes(passed=3, failed=1, skipped=1)
