@@ -85,6 +85,7 @@ class Run:
     failed_tests: Mapping[str, str]  # node id -> first line of its failure
     outcomes: Mapping[str, int]
     output: str
+    skipped_tests: Mapping[str, str] = field(default_factory=dict)  # node id -> its reason
 
     @property
     def fired(self) -> frozenset[str]:
@@ -146,23 +147,25 @@ def run_suites(
     return Run(
         failing={fid: tuple(where) for fid, where in failing.items()},
         below=frozenset(below),
-        failed_tests=_failed_tests(junit),
+        failed_tests=_tests_with(junit, ("failure", "error")),
         outcomes=data["outcomes"],
         output=result.output,
+        skipped_tests=_tests_with(junit, ("skipped",)),
     )
 
 
-def _failed_tests(junit: Path) -> dict[str, str]:
+def _tests_with(junit: Path, tags: tuple[str, ...]) -> dict[str, str]:
+    """Node id -> the first line of the message of its first JUnit element among ``tags``."""
     if not junit.exists():
         return {}
-    failed: dict[str, str] = {}
+    found: dict[str, str] = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
-        for tag in ("failure", "error"):
+        for tag in tags:
             node = case.find(tag)
             if node is not None:
                 name = f"{case.get('classname', '')}::{case.get('name', '')}"
-                failed[name] = (node.get("message") or tag).splitlines()[0][:200]
-    return failed
+                found[name] = (node.get("message") or tag).splitlines()[0][:200]
+    return found
 
 
 def false_alarms(run: Run) -> list[str]:

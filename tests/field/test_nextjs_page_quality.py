@@ -41,8 +41,10 @@ interaction = {{ page = "/gallery", selector = "#add-to-cart" }}
 # The bed shares two cores with other work, which makes every main-thread task several times
 # longer: the good build's hydration reached 300 ms of TBT at a load average of 11. 500 ms
 # (the default is Lighthouse's 200 ms, for a runner of its own) stays under the degraded
-# /gallery's 600 ms task, 550-680 ms of TBT loaded or not.
-vitals = {{ tbt_ms = {TBT_MS} }}
+# /gallery's 600 ms task, 550-680 ms of TBT loaded or not. One load and one click, a smoke
+# run's count: a page or control over its budget is then loaded or clicked up to three times
+# before it is a finding.
+vitals = {{ tbt_ms = {TBT_MS}, runs = 1 }}
 
 [envs.field.flows.login]
 path = "/login"
@@ -124,8 +126,10 @@ def test_degraded_nextjs_raises_each_page_quality_finding(
     for image_id in ("images.legacy-format", "images.oversized", "images.short-cache"):
         assert any("/media/hero.png" in e for e in said(image_id, "/gallery")), image_id
     assert any("/media/product-" in e for e in said("images.not-lazy", "/gallery"))
-    assert any("'#add-to-cart'" in e for e in said("vitals.inp", "/gallery")), run.explain()
-    assert said("vitals.tbt", "/gallery"), run.explain()
+    # Both confirmed: one sample missed, then three were judged.
+    inp = said("vitals.inp", "/gallery")
+    assert any("'#add-to-cart' (median of 3 clicks:" in e for e in inp), run.explain()
+    assert any("(median of 3 loads:" in e for e in said("vitals.tbt", "/gallery")), run.explain()
     # The degraded release changed /gallery only: the other pages stay quiet.
     elsewhere = {f["id"] for f in failing if not (f.get("url") or "").endswith("/gallery")}
     assert elsewhere == set(), run.explain()
