@@ -29,7 +29,12 @@ from pytest_prodready.browser.facts import (
     VitalsSample,
 )
 from pytest_prodready.browser.images import images
-from pytest_prodready.browser.vitals import interaction_latency, not_a_page, vitals
+from pytest_prodready.browser.vitals import (
+    interaction_latency,
+    not_a_page,
+    samples_wanted,
+    vitals,
+)
 from pytest_prodready.config import ConfigFile, load_config
 from pytest_prodready.config.flows import A11y, Vitals
 from pytest_prodready.core.findings import Finding
@@ -195,6 +200,21 @@ def test_only_an_html_document_has_its_vitals_judged(content_type: str | None, p
     assert (reason is None) is page
     if reason is not None:
         assert f"{PAGE} is {(content_type or '').split(';')[0]}, not an HTML page" in reason
+
+
+def test_samples_that_miss_are_confirmed_up_to_three() -> None:
+    def over(samples: object) -> bool:
+        return False
+
+    def within(samples: object) -> bool:
+        return True
+
+    assert samples_wanted([900], 1, within) == 1
+    assert samples_wanted([900], 1, over) == 3  # one load missed: two more
+    assert samples_wanted([900, 800], 3, over) == 3  # still taking the planned ones
+    assert samples_wanted([900, 800, 700], 3, over) == 3  # three already: the median stands
+    assert samples_wanted([900], 1, None) == 1  # nothing to confirm (not a page)
+    assert samples_wanted([900, 800, 700, 600, 500], 5, over) == 5
 
 
 def test_tbt_is_judged_with_the_other_vitals_and_inp_on_the_median_click() -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_prodready.browser.a11y import axe_options
 from pytest_prodready.browser.facts import AuditFacts, AxeViolation, ImageFact
-from pytest_prodready.browser.vitals import CONFIRM_SAMPLES
+from pytest_prodready.browser.vitals import samples_wanted
 from pytest_prodready.config.flows import A11y
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def time_clicks(
     """Click ``selector`` on ``url`` ``runs`` times (real mouse clicks, one page load): each
     click's interaction latency in ms, or why none could be timed. When ``within_budget`` says
     fewer than ``CONFIRM_SAMPLES`` clicks miss their budget, the control is clicked again up to
-    that many."""
+    that many (``samples_wanted``)."""
     from playwright.sync_api import Error as PlaywrightError
 
     context = browser.new_context(**_probe_args(context_args))
@@ -302,10 +302,7 @@ def time_clicks(
                 samples.append(float(page.evaluate(_AWAIT_INTERACTION, [before, QUIET_MS])))
             except PlaywrightError as exc:  # the click navigated away: nothing left to read
                 return samples, f"clicking {selector!r} left {url}: {_first_line(exc)}"
-            if within_budget is None or len(samples) != clicks or clicks >= CONFIRM_SAMPLES:
-                continue
-            if not within_budget(samples):
-                clicks = CONFIRM_SAMPLES
+            clicks = samples_wanted(samples, clicks, within_budget)
         return samples, None
     finally:
         context.close()

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from pytest_prodready.browser.facts import PageFacts, VitalsSample, is_page, media_type
 from pytest_prodready.config.flows import Vitals
 from pytest_prodready.core.findings import Finding, Severity, rule
 from pytest_prodready.core.markexpr import selects
 
-__all__ = ["interaction_latency", "median_vitals", "not_a_page", "runs_for", "vitals"]
+__all__ = [
+    "interaction_latency",
+    "median_vitals",
+    "not_a_page",
+    "runs_for",
+    "samples_wanted",
+    "vitals",
+]
+
+Sample = TypeVar("Sample")
 
 SMOKE_RUNS = 1
 NIGHTLY_RUNS = 3
@@ -84,6 +94,18 @@ def _selects_smoke(markexpr: str) -> bool:
     if smoke is None or unmarked is None:  # pytest cannot tell: read the expression's words
         return re.search(r"(?<!not )\bsmoke\b", markexpr) is not None
     return smoke and not unmarked
+
+
+def samples_wanted(
+    samples: Sequence[Sample],
+    planned: int,
+    within_budget: Callable[[Sequence[Sample]], bool] | None,
+) -> int:
+    """How many samples to take in all: ``planned``, or ``CONFIRM_SAMPLES`` once the planned
+    ones, fewer than that, miss their budget (``within_budget`` None: nothing is confirmed)."""
+    if within_budget is None or len(samples) < planned or planned >= CONFIRM_SAMPLES:
+        return planned
+    return planned if within_budget(samples) else CONFIRM_SAMPLES
 
 
 def not_a_page(facts: PageFacts) -> str | None:

@@ -25,7 +25,7 @@ from pytest_prodready.browser.facts import (
     VitalsSample,
     is_page,
 )
-from pytest_prodready.browser.vitals import CONFIRM_SAMPLES
+from pytest_prodready.browser.vitals import samples_wanted
 from pytest_prodready.core.findings import Finding
 
 if TYPE_CHECKING:
@@ -345,8 +345,8 @@ def probe_page(
     first load is watched and settled, every load gives a vitals sample.
 
     When ``within_budget`` says the vitals of fewer than ``CONFIRM_SAMPLES`` loads miss their
-    budget, the page is loaded again up to that many (an HTML page only: the vitals of anything
-    else are not judged).
+    budget, the page is loaded again up to that many (``samples_wanted``; an HTML page only:
+    the vitals of anything else are not judged).
     """
     from playwright.sync_api import Error as PlaywrightError
 
@@ -381,10 +381,8 @@ def probe_page(
                     first = _with_screenshot(first, page)
         finally:
             context.close()
-        if within_budget is None or len(samples) != loads or loads >= CONFIRM_SAMPLES:
-            continue
-        if first is not None and is_page(first.content_type) and not within_budget(samples):
-            loads = CONFIRM_SAMPLES
+        judged = first is not None and is_page(first.content_type)
+        loads = samples_wanted(samples, loads, within_budget if judged else None)
     assert first is not None
     return dataclasses.replace(first, vitals=tuple(samples))
 
